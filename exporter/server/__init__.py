@@ -1,0 +1,1 @@
+"""The embedded local OpenSearch node: provisioned from Maven Central, run unprivileged."""

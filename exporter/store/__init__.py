@@ -1,0 +1,1 @@
+"""The OpenSearch edge: client, bootstrap of templates and indices, health checks."""

@@ -1,0 +1,48 @@
+"""Build an opensearch-py client from the settings: URL, basic auth, TLS, or AWS SigV4."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opensearchpy import OpenSearch, RequestsHttpConnection
+
+from exporter.config import OpenSearchSettings
+from exporter.errors import ConfigError
+
+
+def connect(settings: OpenSearchSettings, **overrides: Any) -> OpenSearch:
+    """A client for the configured cluster (no request is made)."""
+    options: dict[str, Any] = {
+        "hosts": [settings.url],
+        "timeout": settings.timeout,
+        "http_compress": True,
+        "max_retries": 2,
+        "retry_on_timeout": True,
+    }
+    if settings.url.startswith("https://"):
+        options.update(use_ssl=True, verify_certs=settings.verify_certs,
+                       ssl_show_warn=settings.verify_certs)
+        if settings.ca_file:
+            options["ca_certs"] = settings.ca_file
+    if settings.aws_sigv4:
+        options.update(http_auth=_sigv4(settings), connection_class=RequestsHttpConnection)
+    elif settings.username:
+        options["http_auth"] = (settings.username, settings.password or "")
+    options.update(overrides)
+    return OpenSearch(**options)
+
+
+def _sigv4(settings: OpenSearchSettings) -> Any:
+    import boto3
+    from opensearchpy import AWSV4SignerAuth
+
+    session = boto3.Session()
+    credentials = session.get_credentials()
+    region = settings.aws_region or session.region_name
+    if credentials is None or not region:
+        raise ConfigError(
+            "opensearch.aws_sigv4 is on but no AWS credentials or region were found",
+            hint="set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, and "
+            "opensearch.aws_region (or AWS_REGION)",
+        )
+    return AWSV4SignerAuth(credentials, region, settings.aws_service)
