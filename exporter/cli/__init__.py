@@ -24,7 +24,7 @@ app = typer.Typer(
 app.add_typer(server.app, name="server")
 store.register(app)
 
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()
