@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from exporter.cli import ingest
 from exporter.cli.context import AppContext
 from exporter.store import bootstrap as bootstrapping
 from exporter.store import doctor as doctoring
@@ -51,3 +52,4 @@ def register(app: typer.Typer) -> None:
     """Add these commands to the root app."""
     app.command()(doctor)
     app.command()(bootstrap)
+    app.command()(ingest.ingest)

@@ -1,0 +1,82 @@
+"""``duskwatch ingest``: read logs from files, S3 or SQS into OpenSearch."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from exporter.cli.context import AppContext
+from exporter.errors import DuskwatchError
+from exporter.ingest.pipeline import Ingestor
+from exporter.ingest.summary import IngestSummary
+from exporter.logtypes import LOG_TYPES
+from exporter.sources import files
+
+_err = Console(stderr=True, soft_wrap=True)
+_out = Console()
+
+LogTypeChoice = Enum(  # type: ignore[misc]
+    "LogTypeChoice", {name: name for name in ["auto", *LOG_TYPES.names()]}, type=str)
+
+
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[str] | None, typer.Argument(help="files or directories")] = None,
+    log_type: Annotated[LogTypeChoice, typer.Option(  # type: ignore[valid-type]
+        "--type", help="log type; auto detects it from each file's content")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Read logs into OpenSearch: parse, normalize to ECS, index exactly once."""
+    if not paths:
+        raise DuskwatchError("nothing to ingest", hint="give one or more PATHs")
+    app: AppContext = ctx.ensure_object(AppContext)
+    chosen = None if log_type.value == "auto" else log_type.value
+    found = files.expand(paths)
+    ingestor = Ingestor(app.client(), app.settings.ingest)
+    with _progress(quiet=as_json or not sys.stderr.isatty()) as progress:
+        task = progress.add_task("ingesting", total=sum(p.stat().st_size for p in found))
+        for origin, data in files.read_files(found):
+            progress.update(task, description=Path(origin).name[-48:])
+            ingestor.ingest(origin, data, chosen)
+            progress.advance(task, len(data))
+    summary = ingestor.close()
+    _report(summary, as_json)
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=_err, disable=quiet, transient=True)
+
+
+def _report(summary: IngestSummary, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2).decode())
+        sys.stdout.write("\n")
+        return
+    table = Table("source", "files", "read", "indexed", "duplicates", "dead-lettered",
+                  "records/s")
+    seconds = max(summary.seconds, 1e-9)
+    for name, stats in sorted(summary.sources.items()):
+        table.add_row(name, str(stats.files), str(stats.read), str(stats.indexed),
+                      str(stats.duplicates), str(stats.dead_lettered),
+                      f"{stats.read / seconds:,.0f}")
+    _out.print(table)
+    _out.print(f"{summary.seconds:.1f}s")
+    for origin in summary.unrecognized:
+        _err.print(f"[yellow]unrecognized[/] {origin} (dead-lettered; use --type to force)")
+    for origin in summary.empty:
+        _err.print(f"[yellow]empty[/] {origin}")

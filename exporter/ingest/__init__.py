@@ -1,0 +1,1 @@
+"""Ingest: payloads → log type → records → ECS documents → bulk into OpenSearch, exactly once."""

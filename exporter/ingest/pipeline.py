@@ -1,0 +1,163 @@
+"""The ingest pipeline: one payload at a time, streamed into the bulk writer.
+
+payload → decompress → detect log type → parse → normalize → create in the day's index.
+Whatever cannot be read, normalized or indexed goes to ``duskwatch-deadletter`` with the
+reason and its position; the rest of the payload proceeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from opensearchpy import OpenSearch
+
+from exporter.config import IngestSettings
+from exporter.errors import ParseError
+from exporter.ingest.bulk import Action, BulkWriter, Outcome, batches
+from exporter.ingest.identity import document_id, event_index
+from exporter.ingest.summary import IngestSummary
+from exporter.logtypes import LOG_TYPES, LogType
+from exporter.normalize.ecs import iso_timestamp
+from exporter.parsers.base import DeadLetter, Position, Record, decompress
+
+DEADLETTER_INDEX = "duskwatch-deadletter"
+SNIFF_BYTES = 65536
+UNKNOWN = "unknown"
+
+log = logging.getLogger(__name__)
+
+CreatedCallback = Callable[[LogType, list[Action]], None]
+ProgressCallback = Callable[[str, int], None]
+
+
+def detect(head: bytes) -> LogType | None:
+    """The first registered log type whose parser recognises ``head``; None if none does."""
+    for _, log_type in LOG_TYPES.items():
+        if log_type.parser.sniff(head):
+            return log_type
+    return None
+
+
+class Ingestor:
+    """Ingests payloads into OpenSearch; call :meth:`close` for the summary."""
+
+    def __init__(self, client: OpenSearch, settings: IngestSettings, *,
+                 on_created: CreatedCallback | None = None,
+                 progress: ProgressCallback | None = None) -> None:
+        self._client = client
+        self._settings = settings
+        self._writer = BulkWriter(client, concurrency=settings.concurrency,
+                                  max_retries=settings.max_retries)
+        self._on_created = on_created
+        self._progress = progress
+        self.summary = IngestSummary()
+
+    def ingest(self, origin: str, data: bytes, log_type: str | None = None) -> None:
+        """Ingest one payload (a file or object); ``log_type`` None means detect it."""
+        try:
+            payload = decompress(data, origin)
+        except ParseError as exc:
+            self._dead_letters(log_type or UNKNOWN, [DeadLetter.of(str(exc), Position(origin),
+                                                                   data[:256])], stage="read")
+            return
+        if not payload.strip():
+            self.summary.empty.append(origin)
+            return
+        kind = LOG_TYPES.get(log_type) if log_type else detect(payload[:SNIFF_BYTES])
+        if kind is None:
+            self._unrecognized(origin, payload)
+            return
+        self.summary.add(kind.name, files=1, bytes=len(data))
+        actions = self._actions(kind, origin, payload)
+        for batch in batches(actions, self._settings.batch_bytes, self._settings.batch_docs):
+            self._writer.submit(batch, lambda outcome, k=kind: self._written(k, outcome))
+
+    def close(self) -> IngestSummary:
+        """Wait for every write and return the summary."""
+        self._writer.close()
+        self._client.indices.refresh(index=f"{DEADLETTER_INDEX},duskwatch-events-*",
+                                     ignore_unavailable=True, allow_no_indices=True)
+        self.summary.finished = self.summary.started + self.summary.seconds
+        return self.summary
+
+    def _actions(self, kind: LogType, origin: str, payload: bytes) -> Iterator[Action]:
+        occurrences: Counter[str] = Counter()
+        ingested = iso_timestamp(datetime.now(UTC))
+        dead: list[DeadLetter] = []
+        for result in kind.parser.parse(payload, origin):
+            self.summary.add(kind.name, read=1)
+            if isinstance(result, DeadLetter):
+                dead.append(result)
+                continue
+            try:
+                doc = kind.normalize(result)
+            except ParseError as exc:
+                dead.append(DeadLetter.of(str(exc), result.position, result.original))
+                continue
+            occurrences[result.original] += 1
+            yield self._action(kind, result, doc, ingested, occurrences[result.original])
+        if dead:
+            self._dead_letters(kind.name, dead, stage="parse")
+
+    def _action(self, kind: LogType, record: Record, doc: dict[str, Any], ingested: str,
+                occurrence: int) -> Action:
+        doc.setdefault("event", {})["ingested"] = ingested
+        if not self._settings.keep_original:
+            doc["event"].pop("original", None)
+        doc["log"] = {"file": {"path": record.position.origin}}
+        if record.position.offset is not None:
+            doc["log"]["offset"] = record.position.offset
+        doc_id = document_id(kind.name, kind.identity(record), record.original,
+                             record.position.origin, occurrence)
+        return Action(event_index(kind.index, doc["@timestamp"]), doc_id,
+                      orjson.dumps(doc), tag=record)
+
+    def _written(self, kind: LogType, outcome: Outcome) -> None:
+        self.summary.add(kind.name, indexed=len(outcome.created),
+                         duplicates=len(outcome.duplicates))
+        if outcome.rejected:
+            letters = [DeadLetter.of(reason, action.tag.position, action.tag.original)
+                       for action, reason in outcome.rejected]
+            self._dead_letters(kind.name, letters, stage="index")
+        if self._on_created and outcome.created:
+            self._on_created(kind, outcome.created)
+        if self._progress:
+            self._progress(kind.name, len(outcome.created) + len(outcome.duplicates)
+                           + len(outcome.rejected))
+
+    def _unrecognized(self, origin: str, payload: bytes) -> None:
+        self.summary.unrecognized.append(origin)
+        reason = ("unrecognized format: not CloudTrail, VPC flow, Route 53 resolver or EKS audit "
+                  "(pass --type to force one)")
+        self._dead_letters(UNKNOWN, [DeadLetter.of(reason, Position(origin), payload[:2048])],
+                           stage="detect")
+
+    def _dead_letters(self, log_type: str, letters: list[DeadLetter], stage: str) -> None:
+        now = iso_timestamp(datetime.now(UTC))
+        actions = [Action(DEADLETTER_INDEX, _dead_letter_id(letter),
+                          orjson.dumps(_dead_letter_doc(letter, log_type, stage, now)))
+                   for letter in letters]
+        outcome = self._writer.write(actions)
+        self.summary.add(log_type, dead_lettered=len(outcome.created) + len(outcome.duplicates))
+        log.info("dead-lettered", extra={"count": len(letters), "stage": stage,
+                                         "first": letters[0].position.describe(),
+                                         "reason": letters[0].reason})
+
+
+def _dead_letter_doc(letter: DeadLetter, log_type: str, stage: str, now: str) -> dict[str, Any]:
+    position = letter.position
+    return {"@timestamp": now, "reason": letter.reason, "stage": stage, "log_type": log_type,
+            "origin": position.origin, "line": position.line, "offset": position.offset,
+            "index": position.index, "snippet": letter.snippet}
+
+
+def _dead_letter_id(letter: DeadLetter) -> str:
+    position = letter.position
+    key = f"{position.origin}\x00{position.line}\x00{position.offset}\x00{position.index}"
+    return hashlib.blake2b(f"{key}\x00{letter.reason}".encode(), digest_size=20).hexdigest()
