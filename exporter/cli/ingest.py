@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -24,7 +24,8 @@ from exporter.errors import DuskwatchError
 from exporter.ingest.pipeline import Ingestor
 from exporter.ingest.summary import IngestSummary
 from exporter.logtypes import LOG_TYPES
-from exporter.sources import files
+from exporter.sources import files, s3, sqs
+from exporter.store.state import ProcessedObjects
 
 _err = Console(stderr=True, soft_wrap=True)
 _out = Console()
@@ -39,22 +40,54 @@ def ingest(
     log_type: Annotated[LogTypeChoice, typer.Option(  # type: ignore[valid-type]
         "--type", help="log type; auto detects it from each file's content")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    s3_url: Annotated[str | None, typer.Option(
+        "--s3", help="s3://bucket/prefix: ingest every object not ingested before")] = None,
+    sqs_url: Annotated[str | None, typer.Option(
+        "--sqs", help="SQS queue URL of S3 event notifications")] = None,
+    follow: Annotated[bool, typer.Option(help="with --sqs: keep polling")] = False,
 ) -> None:
-    """Read logs into OpenSearch: parse, normalize to ECS, index exactly once."""
-    if not paths:
-        raise DuskwatchError("nothing to ingest", hint="give one or more PATHs")
+    """Read logs into OpenSearch: parse, normalize to ECS, index exactly once.
+
+    AWS credentials and region come from the usual boto3 chain; AWS_ENDPOINT_URL points at
+    an S3-compatible store.
+    """
+    if not (paths or s3_url or sqs_url):
+        raise DuskwatchError("nothing to ingest", hint="give PATHs, --s3 URL or --sqs URL")
     app: AppContext = ctx.ensure_object(AppContext)
     chosen = None if log_type.value == "auto" else log_type.value
-    found = files.expand(paths)
     ingestor = Ingestor(app.client(), app.settings.ingest)
-    with _progress(quiet=as_json or not sys.stderr.isatty()) as progress:
+    quiet = as_json or not sys.stderr.isatty()
+    try:
+        if paths:
+            _ingest_files(ingestor, files.expand(paths), chosen, quiet)
+        if s3_url:
+            done, skipped = s3.ingest_prefix(_aws("s3"), ProcessedObjects(app.client()),
+                                             ingestor, s3_url, chosen)
+            _err.print(f"S3: {done} objects ingested, {skipped} already done")
+        if sqs_url:
+            stats = sqs.consume(_aws("sqs"), _aws("s3"), ingestor, sqs_url, follow=follow,
+                                log_type=chosen)
+            _err.print(f"SQS: {stats.messages} messages, {stats.objects} objects, "
+                       f"{stats.poison} poison")
+    finally:
+        summary = ingestor.close()
+    _report(summary, as_json)
+
+
+def _aws(service: str) -> Any:
+    import boto3
+
+    return boto3.client(service)
+
+
+def _ingest_files(ingestor: Ingestor, found: list[Path], log_type: str | None,
+                  quiet: bool) -> None:
+    with _progress(quiet) as progress:
         task = progress.add_task("ingesting", total=sum(p.stat().st_size for p in found))
         for origin, data in files.read_files(found):
             progress.update(task, description=Path(origin).name[-48:])
-            ingestor.ingest(origin, data, chosen)
+            ingestor.ingest(origin, data, log_type)
             progress.advance(task, len(data))
-    summary = ingestor.close()
-    _report(summary, as_json)
 
 
 def _progress(quiet: bool) -> Progress:

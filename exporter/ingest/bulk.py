@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,21 +88,46 @@ class BulkWriter:
         self._slots = threading.BoundedSemaphore(concurrency * 2)
         self._max_retries = max_retries
         self._max_wait = max_wait
+        self._in_flight = 0
+        self._idle = threading.Condition()
+        self._failure: BaseException | None = None
 
     def submit(self, batch: list[Action], done: Callable[[Outcome], None]) -> None:
         """Queue a batch (blocks while too many are in flight); ``done`` gets its outcome."""
+        self._raise_failure()
         self._slots.acquire()
-        future = self._pool.submit(self.write, batch)
+        with self._idle:
+            self._in_flight += 1
+        self._pool.submit(self._run, batch, done)
 
-        def finished(result: Future[Outcome]) -> None:
+    def _run(self, batch: list[Action], done: Callable[[Outcome], None]) -> None:
+        try:
+            done(self.write(batch))
+        except BaseException as exc:  # noqa: BLE001 - handed to the submitting thread
+            self._failure = self._failure or exc
+        finally:
             self._slots.release()
-            done(result.result())
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
 
-        future.add_done_callback(finished)
+    def flush(self) -> None:
+        """Wait until every batch submitted so far is written and reported; re-raise failures."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0)
+        self._raise_failure()
 
     def close(self) -> None:
-        """Wait for every queued batch."""
-        self._pool.shutdown(wait=True)
+        """Wait for every queued batch, then stop the threads."""
+        try:
+            self.flush()
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
 
     def write(self, batch: list[Action]) -> Outcome:
         """Write one batch now, retrying throttled items; raises StoreError if they never pass."""

@@ -78,6 +78,10 @@ class Ingestor:
         for batch in batches(actions, self._settings.batch_bytes, self._settings.batch_docs):
             self._writer.submit(batch, lambda outcome, k=kind: self._written(k, outcome))
 
+    def flush(self) -> None:
+        """Wait until everything ingested so far is written (before marking a source done)."""
+        self._writer.flush()
+
     def close(self) -> IngestSummary:
         """Wait for every write and return the summary."""
         self._writer.close()
@@ -130,6 +134,10 @@ class Ingestor:
         if self._progress:
             self._progress(kind.name, len(outcome.created) + len(outcome.duplicates)
                            + len(outcome.rejected))
+
+    def dead_letter(self, source: str, letter: DeadLetter) -> None:
+        """Record one dead letter from outside the parsers (e.g. a poison SQS message)."""
+        self._dead_letters(source, [letter], stage="source")
 
     def _unrecognized(self, origin: str, payload: bytes) -> None:
         self.summary.unrecognized.append(origin)
