@@ -43,14 +43,20 @@ def _register_builtin() -> None:
     from exporter.parsers import cloudtrail, eks_audit, route53, vpcflow
 
     # Detection order: the most specific sniffers first.
-    LOG_TYPES.add("cloudtrail", LogType("cloudtrail", cloudtrail.PARSER,
-                                        cloudtrail_ecs.normalize, cloudtrail_ecs.identity))
-    LOG_TYPES.add("eks-audit", LogType("eks-audit", eks_audit.PARSER,
-                                       eks_audit_ecs.normalize, eks_audit_ecs.identity))
-    LOG_TYPES.add("route53", LogType("route53", route53.PARSER,
-                                     route53_ecs.normalize, route53_ecs.identity))
-    LOG_TYPES.add("vpcflow", LogType("vpcflow", vpcflow.PARSER,
-                                     vpcflow_ecs.normalize, vpcflow_ecs.identity))
+    LOG_TYPES.add(
+        "cloudtrail",
+        LogType("cloudtrail", cloudtrail.PARSER, cloudtrail_ecs.normalize, cloudtrail_ecs.identity),
+    )
+    LOG_TYPES.add(
+        "eks-audit",
+        LogType("eks-audit", eks_audit.PARSER, eks_audit_ecs.normalize, eks_audit_ecs.identity),
+    )
+    LOG_TYPES.add(
+        "route53", LogType("route53", route53.PARSER, route53_ecs.normalize, route53_ecs.identity)
+    )
+    LOG_TYPES.add(
+        "vpcflow", LogType("vpcflow", vpcflow.PARSER, vpcflow_ecs.normalize, vpcflow_ecs.identity)
+    )
 
 
 _register_builtin()

@@ -30,23 +30,40 @@ _err = Console(stderr=True, soft_wrap=True)
 @app.callback()
 def root(
     ctx: typer.Context,
-    config_file: Annotated[str | None, typer.Option(
-        "--config", "-c", help="duskwatch.yaml (default: $DUSKWATCH_CONFIG or ./duskwatch.yaml)")
+    config_file: Annotated[
+        str | None,
+        typer.Option(
+            "--config", "-c", help="duskwatch.yaml (default: $DUSKWATCH_CONFIG or ./duskwatch.yaml)"
+        ),
     ] = None,
     url: Annotated[str | None, typer.Option(help="OpenSearch URL")] = None,
     username: Annotated[str | None, typer.Option(help="basic-auth user")] = None,
     password: Annotated[str | None, typer.Option(help="basic-auth password")] = None,
     ca_file: Annotated[str | None, typer.Option(help="CA bundle for TLS")] = None,
-    verify_certs: Annotated[bool | None, typer.Option(
-        "--verify-certs/--no-verify-certs", help="verify the cluster's TLS certificate")] = None,
-    aws_sigv4: Annotated[bool | None, typer.Option(
-        "--aws-sigv4/--no-aws-sigv4", help="sign with AWS SigV4 (Amazon OpenSearch Service)")
+    verify_certs: Annotated[
+        bool | None,
+        typer.Option(
+            "--verify-certs/--no-verify-certs", help="verify the cluster's TLS certificate"
+        ),
+    ] = None,
+    aws_sigv4: Annotated[
+        bool | None,
+        typer.Option(
+            "--aws-sigv4/--no-aws-sigv4", help="sign with AWS SigV4 (Amazon OpenSearch Service)"
+        ),
     ] = None,
     aws_region: Annotated[str | None, typer.Option(help="region for SigV4")] = None,
 ) -> None:
     """Self-hosted, GuardDuty-compatible threat detection on OpenSearch."""
-    overrides = Overrides(url=url, username=username, password=password, ca_file=ca_file,
-                          verify_certs=verify_certs, aws_sigv4=aws_sigv4, aws_region=aws_region)
+    overrides = Overrides(
+        url=url,
+        username=username,
+        password=password,
+        ca_file=ca_file,
+        verify_certs=verify_certs,
+        aws_sigv4=aws_sigv4,
+        aws_region=aws_region,
+    )
     settings = overrides.apply(config.load(config_file))
     logs.setup(settings.logging.level, settings.logging.format)
     ctx.obj = AppContext(settings)
@@ -63,6 +80,8 @@ def main() -> None:
         sys.exit(2)
     except OpenSearchConnectionError as exc:
         _err.print(f"[bold red]error:[/] cannot reach OpenSearch: {exc.info or exc}")
-        _err.print("[yellow]fix:[/] start the local node (duskwatch server start) "
-                   "or point --url / opensearch.url at your cluster")
+        _err.print(
+            "[yellow]fix:[/] start the local node (duskwatch server start) "
+            "or point --url / opensearch.url at your cluster"
+        )
         sys.exit(2)

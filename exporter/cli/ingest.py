@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,20 +29,34 @@ from exporter.store.state import ProcessedObjects
 _err = Console(stderr=True, soft_wrap=True)
 _out = Console()
 
-LogTypeChoice = Enum(  # type: ignore[misc]
-    "LogTypeChoice", {name: name for name in ["auto", *LOG_TYPES.names()]}, type=str)
+
+def _known_type(value: str) -> str:
+    if value != "auto" and value not in LOG_TYPES:
+        known = ", ".join(["auto", *LOG_TYPES.names()])
+        raise typer.BadParameter(f"{value!r} is not a log type (expected one of: {known})")
+    return value
 
 
 def ingest(
     ctx: typer.Context,
     paths: Annotated[list[str] | None, typer.Argument(help="files or directories")] = None,
-    log_type: Annotated[LogTypeChoice, typer.Option(  # type: ignore[valid-type]
-        "--type", help="log type; auto detects it from each file's content")] = "auto",
+    log_type: Annotated[
+        str,
+        typer.Option(
+            "--type",
+            callback=_known_type,
+            help="log type: auto (detect from each file's content) or "
+            + ", ".join(LOG_TYPES.names()),
+        ),
+    ] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
-    s3_url: Annotated[str | None, typer.Option(
-        "--s3", help="s3://bucket/prefix: ingest every object not ingested before")] = None,
-    sqs_url: Annotated[str | None, typer.Option(
-        "--sqs", help="SQS queue URL of S3 event notifications")] = None,
+    s3_url: Annotated[
+        str | None,
+        typer.Option("--s3", help="s3://bucket/prefix: ingest every object not ingested before"),
+    ] = None,
+    sqs_url: Annotated[
+        str | None, typer.Option("--sqs", help="SQS queue URL of S3 event notifications")
+    ] = None,
     follow: Annotated[bool, typer.Option(help="with --sqs: keep polling")] = False,
 ) -> None:
     """Read logs into OpenSearch: parse, normalize to ECS, index exactly once.
@@ -54,21 +67,24 @@ def ingest(
     if not (paths or s3_url or sqs_url):
         raise DuskwatchError("nothing to ingest", hint="give PATHs, --s3 URL or --sqs URL")
     app: AppContext = ctx.ensure_object(AppContext)
-    chosen = None if log_type.value == "auto" else log_type.value
+    chosen = None if log_type == "auto" else log_type
     ingestor = Ingestor(app.client(), app.settings.ingest)
     quiet = as_json or not sys.stderr.isatty()
     try:
         if paths:
             _ingest_files(ingestor, files.expand(paths), chosen, quiet)
         if s3_url:
-            done, skipped = s3.ingest_prefix(_aws("s3"), ProcessedObjects(app.client()),
-                                             ingestor, s3_url, chosen)
+            done, skipped = s3.ingest_prefix(
+                _aws("s3"), ProcessedObjects(app.client()), ingestor, s3_url, chosen
+            )
             _err.print(f"S3: {done} objects ingested, {skipped} already done")
         if sqs_url:
-            stats = sqs.consume(_aws("sqs"), _aws("s3"), ingestor, sqs_url, follow=follow,
-                                log_type=chosen)
-            _err.print(f"SQS: {stats.messages} messages, {stats.objects} objects, "
-                       f"{stats.poison} poison")
+            stats = sqs.consume(
+                _aws("sqs"), _aws("s3"), ingestor, sqs_url, follow=follow, log_type=chosen
+            )
+            _err.print(
+                f"SQS: {stats.messages} messages, {stats.objects} objects, {stats.poison} poison"
+            )
     finally:
         summary = ingestor.close()
     _report(summary, as_json)
@@ -80,8 +96,7 @@ def _aws(service: str) -> Any:
     return boto3.client(service)
 
 
-def _ingest_files(ingestor: Ingestor, found: list[Path], log_type: str | None,
-                  quiet: bool) -> None:
+def _ingest_files(ingestor: Ingestor, found: list[Path], log_type: str | None, quiet: bool) -> None:
     with _progress(quiet) as progress:
         task = progress.add_task("ingesting", total=sum(p.stat().st_size for p in found))
         for origin, data in files.read_files(found):
@@ -91,8 +106,15 @@ def _ingest_files(ingestor: Ingestor, found: list[Path], log_type: str | None,
 
 
 def _progress(quiet: bool) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=_err, disable=quiet, transient=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_err,
+        disable=quiet,
+        transient=True,
+    )
 
 
 def _report(summary: IngestSummary, as_json: bool) -> None:
@@ -100,13 +122,18 @@ def _report(summary: IngestSummary, as_json: bool) -> None:
         sys.stdout.write(orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2).decode())
         sys.stdout.write("\n")
         return
-    table = Table("source", "files", "read", "indexed", "duplicates", "dead-lettered",
-                  "records/s")
+    table = Table("source", "files", "read", "indexed", "duplicates", "dead-lettered", "records/s")
     seconds = max(summary.seconds, 1e-9)
     for name, stats in sorted(summary.sources.items()):
-        table.add_row(name, str(stats.files), str(stats.read), str(stats.indexed),
-                      str(stats.duplicates), str(stats.dead_lettered),
-                      f"{stats.read / seconds:,.0f}")
+        table.add_row(
+            name,
+            str(stats.files),
+            str(stats.read),
+            str(stats.indexed),
+            str(stats.duplicates),
+            str(stats.dead_lettered),
+            f"{stats.read / seconds:,.0f}",
+        )
     _out.print(table)
     _out.print(f"{summary.seconds:.1f}s")
     for origin in summary.unrecognized:

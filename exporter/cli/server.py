@@ -21,8 +21,9 @@ PortOption = Annotated[int | None, typer.Option(help="HTTP port (default server.
 CacheOption = Annotated[str | None, typer.Option(help="cache directory (default server.cache_dir)")]
 
 
-def _settings(ctx: typer.Context, port: int | None, cache_dir: str | None,
-              heap: str | None = None) -> ServerSettings:
+def _settings(
+    ctx: typer.Context, port: int | None, cache_dir: str | None, heap: str | None = None
+) -> ServerSettings:
     base: ServerSettings = ctx.ensure_object(AppContext).settings.server
     given: dict[str, Any] = {"port": port, "cache_dir": cache_dir, "heap": heap}
     return dataclasses.replace(base, **{k: v for k, v in given.items() if v is not None})
@@ -44,8 +45,10 @@ def start(
     if report.already_running:
         return
     kind = "cold" if report.provision_seconds > 1 else "warm"
-    _out.print(f"[green]ready[/] at {report.url}: {kind} start, provisioning "
-               f"{report.provision_seconds:.1f}s + node start {report.start_seconds:.1f}s")
+    _out.print(
+        f"[green]ready[/] at {report.url}: {kind} start, provisioning "
+        f"{report.provision_seconds:.1f}s + node start {report.start_seconds:.1f}s"
+    )
 
 
 @app.command()
@@ -60,8 +63,9 @@ def status(ctx: typer.Context, port: PortOption = None, cache_dir: CacheOption =
     """Show whether the node runs, its version, modules, plugins and health."""
     settings = _settings(ctx, port, cache_dir)
     paths, url = node.node_paths(settings), node.local_url(settings)
-    dist = provision.Distribution.read(node.cache_dir(settings) / "dist" /
-                                       f"opensearch-{OPENSEARCH_VERSION}")
+    dist = provision.Distribution.read(
+        node.cache_dir(settings) / "dist" / f"opensearch-{OPENSEARCH_VERSION}"
+    )
     table = Table(show_header=False, box=None)
     table.add_row("node dir", str(paths.root))
     table.add_row("pid", str(node.running_pid(paths) or "not running"))

@@ -14,14 +14,18 @@ from exporter.store import bootstrap as bootstrapping
 from exporter.store import doctor as doctoring
 
 _out = Console()
-_STYLE = {doctoring.Status.OK: "green", doctoring.Status.WARN: "yellow",
-          doctoring.Status.FAIL: "red"}
+_STYLE = {
+    doctoring.Status.OK: "green",
+    doctoring.Status.WARN: "yellow",
+    doctoring.Status.FAIL: "red",
+}
 
 
 def doctor(
     ctx: typer.Context,
-    strict: Annotated[bool, typer.Option(help="treat warnings (optional plugins) as failures")]
-    = False,
+    strict: Annotated[
+        bool, typer.Option(help="treat warnings (optional plugins) as failures")
+    ] = False,
 ) -> None:
     """Check the configured cluster: reachable, version, percolator, painless, alerting, ISM."""
     app: AppContext = ctx.ensure_object(AppContext)
@@ -30,8 +34,9 @@ def doctor(
     table = Table("check", "status", "detail", "fix")
     for check in checks:
         style = _STYLE[check.status]
-        table.add_row(check.name, f"[{style}]{check.status.value.upper()}[/]", check.detail,
-                      check.fix)
+        table.add_row(
+            check.name, f"[{style}]{check.status.value.upper()}[/]", check.detail, check.fix
+        )
     _out.print(table)
     failing = {doctoring.Status.FAIL} | ({doctoring.Status.WARN} if strict else set())
     if any(check.status in failing for check in checks):

@@ -129,13 +129,15 @@ def _validate(data: Mapping[str, Any], spec: Mapping[str, Any], where: str) -> N
 
 
 def _describe(where: str, error: jsonschema.ValidationError) -> str:
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
     key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
     if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        given: dict[str, Any] = error.instance if isinstance(error.instance, dict) else {}
+        extra = sorted(set(given) - set(schema.get("properties", {})))
+        allowed = ", ".join(sorted(schema.get("properties", {})))
         prefix = f"{key}." if error.absolute_path else ""
         return f"{where}: unknown key {prefix}{', '.join(extra)} (expected one of: {allowed})"
-    expected = error.schema.get("description") or _expected(error.schema)
+    expected = schema.get("description") or _expected(schema)
     return f"{where}: {key}: {error.message} (expected {expected})"
 
 

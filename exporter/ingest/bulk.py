@@ -81,8 +81,14 @@ def batches(actions: Iterable[Action], max_bytes: int, max_docs: int) -> Iterato
 class BulkWriter:
     """Sends batches with at most ``concurrency`` requests in flight."""
 
-    def __init__(self, client: OpenSearch, *, concurrency: int = 2, max_retries: int = 5,
-                 max_wait: float = 30.0) -> None:
+    def __init__(
+        self,
+        client: OpenSearch,
+        *,
+        concurrency: int = 2,
+        max_retries: int = 5,
+        max_wait: float = 30.0,
+    ) -> None:
         self._client = client
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bulk")
         self._slots = threading.BoundedSemaphore(concurrency * 2)
@@ -137,7 +143,8 @@ class BulkWriter:
             stop=stop_after_attempt(self._max_retries + 1),
             wait=wait_random_exponential(multiplier=0.5, max=self._max_wait),
             retry=retry_if_exception_type(
-                (_RetryableItems, OpenSearchConnectionError, ConnectionTimeout)),
+                (_RetryableItems, OpenSearchConnectionError, ConnectionTimeout)
+            ),
             reraise=False,
         )
         try:
@@ -150,8 +157,10 @@ class BulkWriter:
                         raise
         except RetryError as exc:
             cause = exc.last_attempt.exception()
-            raise StoreError(f"bulk write failed after {self._max_retries} retries: {cause}",
-                             hint="check the cluster's health and disk (duskwatch doctor)") from exc
+            raise StoreError(
+                f"bulk write failed after {self._max_retries} retries: {cause}",
+                hint="check the cluster's health and disk (duskwatch doctor)",
+            ) from exc
         return outcome
 
     def _send(self, actions: list[Action], outcome: Outcome) -> None:
@@ -162,8 +171,11 @@ class BulkWriter:
             if exc.status_code in RETRYABLE_STATUS:
                 raise _RetryableItems(actions) from exc
             raise StoreError(f"bulk request refused: HTTP {exc.status_code} {exc.error}") from exc
-        retry = [a for a, item in zip(actions, response["items"], strict=True)
-                 if _classify(a, item["create"], outcome)]
+        retry = [
+            a
+            for a, item in zip(actions, response["items"], strict=True)
+            if _classify(a, item["create"], outcome)
+        ]
         if retry:
             raise _RetryableItems(retry)
 

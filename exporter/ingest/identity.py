@@ -23,8 +23,9 @@ def origin_key(origin: str) -> str:
     return origin.rsplit("/", 1)[-1]
 
 
-def document_id(log_type: str, identity: str | None, original: str, origin: str,
-                occurrence: int) -> str:
+def document_id(
+    log_type: str, identity: str | None, original: str, origin: str, occurrence: int
+) -> str:
     """The ``_id`` of a normalized record."""
     if identity:
         return f"{log_type}:{identity}" if len(identity) < 400 else _digest(log_type, identity)

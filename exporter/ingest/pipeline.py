@@ -7,6 +7,7 @@ reason and its position; the rest of the payload proceeds.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections import Counter
@@ -47,13 +48,19 @@ def detect(head: bytes) -> LogType | None:
 class Ingestor:
     """Ingests payloads into OpenSearch; call :meth:`close` for the summary."""
 
-    def __init__(self, client: OpenSearch, settings: IngestSettings, *,
-                 on_created: CreatedCallback | None = None,
-                 progress: ProgressCallback | None = None) -> None:
+    def __init__(
+        self,
+        client: OpenSearch,
+        settings: IngestSettings,
+        *,
+        on_created: CreatedCallback | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> None:
         self._client = client
         self._settings = settings
-        self._writer = BulkWriter(client, concurrency=settings.concurrency,
-                                  max_retries=settings.max_retries)
+        self._writer = BulkWriter(
+            client, concurrency=settings.concurrency, max_retries=settings.max_retries
+        )
         self._on_created = on_created
         self._progress = progress
         self.summary = IngestSummary()
@@ -63,8 +70,11 @@ class Ingestor:
         try:
             payload = decompress(data, origin)
         except ParseError as exc:
-            self._dead_letters(log_type or UNKNOWN, [DeadLetter.of(str(exc), Position(origin),
-                                                                   data[:256])], stage="read")
+            self._dead_letters(
+                log_type or UNKNOWN,
+                [DeadLetter.of(str(exc), Position(origin), data[:256])],
+                stage="read",
+            )
             return
         if not payload.strip():
             self.summary.empty.append(origin)
@@ -76,7 +86,7 @@ class Ingestor:
         self.summary.add(kind.name, files=1, bytes=len(data))
         actions = self._actions(kind, origin, payload)
         for batch in batches(actions, self._settings.batch_bytes, self._settings.batch_docs):
-            self._writer.submit(batch, lambda outcome, k=kind: self._written(k, outcome))
+            self._writer.submit(batch, functools.partial(self._written, kind))
 
     def flush(self) -> None:
         """Wait until everything ingested so far is written (before marking a source done)."""
@@ -85,8 +95,11 @@ class Ingestor:
     def close(self) -> IngestSummary:
         """Wait for every write and return the summary."""
         self._writer.close()
-        self._client.indices.refresh(index=f"{DEADLETTER_INDEX},duskwatch-events-*",
-                                     ignore_unavailable=True, allow_no_indices=True)
+        self._client.indices.refresh(
+            index=f"{DEADLETTER_INDEX},duskwatch-events-*",
+            ignore_unavailable=True,
+            allow_no_indices=True,
+        )
         self.summary.finished = self.summary.started + self.summary.seconds
         return self.summary
 
@@ -109,31 +122,38 @@ class Ingestor:
         if dead:
             self._dead_letters(kind.name, dead, stage="parse")
 
-    def _action(self, kind: LogType, record: Record, doc: dict[str, Any], ingested: str,
-                occurrence: int) -> Action:
+    def _action(
+        self, kind: LogType, record: Record, doc: dict[str, Any], ingested: str, occurrence: int
+    ) -> Action:
         doc.setdefault("event", {})["ingested"] = ingested
         if not self._settings.keep_original:
             doc["event"].pop("original", None)
         doc["log"] = {"file": {"path": record.position.origin}}
         if record.position.offset is not None:
             doc["log"]["offset"] = record.position.offset
-        doc_id = document_id(kind.name, kind.identity(record), record.original,
-                             record.position.origin, occurrence)
-        return Action(event_index(kind.index, doc["@timestamp"]), doc_id,
-                      orjson.dumps(doc), tag=record)
+        doc_id = document_id(
+            kind.name, kind.identity(record), record.original, record.position.origin, occurrence
+        )
+        return Action(
+            event_index(kind.index, doc["@timestamp"]), doc_id, orjson.dumps(doc), tag=record
+        )
 
     def _written(self, kind: LogType, outcome: Outcome) -> None:
-        self.summary.add(kind.name, indexed=len(outcome.created),
-                         duplicates=len(outcome.duplicates))
+        self.summary.add(
+            kind.name, indexed=len(outcome.created), duplicates=len(outcome.duplicates)
+        )
         if outcome.rejected:
-            letters = [DeadLetter.of(reason, action.tag.position, action.tag.original)
-                       for action, reason in outcome.rejected]
+            letters = [
+                DeadLetter.of(reason, action.tag.position, action.tag.original)
+                for action, reason in outcome.rejected
+            ]
             self._dead_letters(kind.name, letters, stage="index")
         if self._on_created and outcome.created:
             self._on_created(kind, outcome.created)
         if self._progress:
-            self._progress(kind.name, len(outcome.created) + len(outcome.duplicates)
-                           + len(outcome.rejected))
+            self._progress(
+                kind.name, len(outcome.created) + len(outcome.duplicates) + len(outcome.rejected)
+            )
 
     def dead_letter(self, source: str, letter: DeadLetter) -> None:
         """Record one dead letter from outside the parsers (e.g. a poison SQS message)."""
@@ -141,28 +161,50 @@ class Ingestor:
 
     def _unrecognized(self, origin: str, payload: bytes) -> None:
         self.summary.unrecognized.append(origin)
-        reason = ("unrecognized format: not CloudTrail, VPC flow, Route 53 resolver or EKS audit "
-                  "(pass --type to force one)")
-        self._dead_letters(UNKNOWN, [DeadLetter.of(reason, Position(origin), payload[:2048])],
-                           stage="detect")
+        reason = (
+            "unrecognized format: not CloudTrail, VPC flow, Route 53 resolver or EKS audit "
+            "(pass --type to force one)"
+        )
+        self._dead_letters(
+            UNKNOWN, [DeadLetter.of(reason, Position(origin), payload[:2048])], stage="detect"
+        )
 
     def _dead_letters(self, log_type: str, letters: list[DeadLetter], stage: str) -> None:
         now = iso_timestamp(datetime.now(UTC))
-        actions = [Action(DEADLETTER_INDEX, _dead_letter_id(letter),
-                          orjson.dumps(_dead_letter_doc(letter, log_type, stage, now)))
-                   for letter in letters]
+        actions = [
+            Action(
+                DEADLETTER_INDEX,
+                _dead_letter_id(letter),
+                orjson.dumps(_dead_letter_doc(letter, log_type, stage, now)),
+            )
+            for letter in letters
+        ]
         outcome = self._writer.write(actions)
         self.summary.add(log_type, dead_lettered=len(outcome.created) + len(outcome.duplicates))
-        log.info("dead-lettered", extra={"count": len(letters), "stage": stage,
-                                         "first": letters[0].position.describe(),
-                                         "reason": letters[0].reason})
+        log.info(
+            "dead-lettered",
+            extra={
+                "count": len(letters),
+                "stage": stage,
+                "first": letters[0].position.describe(),
+                "reason": letters[0].reason,
+            },
+        )
 
 
 def _dead_letter_doc(letter: DeadLetter, log_type: str, stage: str, now: str) -> dict[str, Any]:
     position = letter.position
-    return {"@timestamp": now, "reason": letter.reason, "stage": stage, "log_type": log_type,
-            "origin": position.origin, "line": position.line, "offset": position.offset,
-            "index": position.index, "snippet": letter.snippet}
+    return {
+        "@timestamp": now,
+        "reason": letter.reason,
+        "stage": stage,
+        "log_type": log_type,
+        "origin": position.origin,
+        "line": position.line,
+        "offset": position.offset,
+        "index": position.index,
+        "snippet": letter.snippet,
+    }
 
 
 def _dead_letter_id(letter: DeadLetter) -> str:

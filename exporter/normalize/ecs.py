@@ -119,7 +119,7 @@ _PSL = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
 def registered_domain(name: str) -> str | None:
-    """The registrable domain per the bundled Public Suffix List (``a.b.evil.co.uk`` -> ``evil.co.uk``)."""
+    """The registrable domain per the bundled Public Suffix List (a.b.evil.co.uk -> evil.co.uk)."""
     domain = _PSL(name.rstrip(".").lower()).top_domain_under_public_suffix
     return domain or None
 
@@ -128,5 +128,3 @@ def parent_domains(name: str) -> list[str]:
     """The name and every parent with at least two labels, most specific first."""
     labels = [label for label in name.rstrip(".").lower().split(".") if label]
     return [".".join(labels[i:]) for i in range(0, max(len(labels) - 1, 0))]
-
-

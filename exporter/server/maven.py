@@ -85,7 +85,7 @@ def fetch_groups(groups: dict[str, tuple[list[str], bool]], out: Path, repo: Pat
     if result.returncode != 0:
         raise ServerError(
             "Maven could not download the OpenSearch artifacts:\n" + _errors(result.stdout),
-            hint="check that Maven Central is reachable (mvn -v; proxy settings in ~/.m2/settings.xml)",
+            hint="check that Maven Central is reachable (proxy settings go in ~/.m2/settings.xml)",
         )
 
 

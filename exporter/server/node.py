@@ -219,8 +219,13 @@ def _launch(home: Path, paths: NodePaths, java: Path, heap: str, user: str | Non
     # The daemon inherits these descriptors: a file, not a pipe, or we would wait on it forever.
     with launch_log.open("w", encoding="utf-8") as out:
         code = subprocess.run(
-            command, env=env, cwd=paths.root, stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, check=False,
+            command,
+            env=env,
+            cwd=paths.root,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            check=False,
         ).returncode
     if code != 0:
         output = launch_log.read_text("utf-8", "replace").strip()[-3000:]

@@ -57,8 +57,9 @@ def fetch(s3: Any, obj: S3Object) -> bytes:
     return body
 
 
-def ingest_prefix(s3: Any, state: ProcessedObjects, ingestor: Ingestor, url: str,
-                  log_type: str | None = None) -> tuple[int, int]:
+def ingest_prefix(
+    s3: Any, state: ProcessedObjects, ingestor: Ingestor, url: str, log_type: str | None = None
+) -> tuple[int, int]:
     """Ingest every new object under ``url``; (ingested, skipped as already done)."""
     bucket, prefix = parse_s3_url(url)
     done: list[S3Object] = []

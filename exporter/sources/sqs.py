@@ -48,21 +48,39 @@ def s3_objects(body: str) -> list[S3Object]:
         if not str(record.get("eventName", "")).startswith("ObjectCreated"):
             continue
         s3 = record["s3"]
-        objects.append(S3Object(s3["bucket"]["name"], unquote_plus(s3["object"]["key"]),
-                                s3["object"].get("eTag", ""), int(s3["object"].get("size", 0))))
+        objects.append(
+            S3Object(
+                s3["bucket"]["name"],
+                unquote_plus(s3["object"]["key"]),
+                s3["object"].get("eTag", ""),
+                int(s3["object"].get("size", 0)),
+            )
+        )
     return objects
 
 
-def consume(sqs: Any, s3: Any, ingestor: Ingestor, queue_url: str, *, follow: bool = False,
-            log_type: str | None = None, max_receives: int = 5,
-            wait_seconds: int = WAIT_SECONDS, should_stop: Callable[[], bool] = lambda: False,
-            ) -> QueueStats:
+def consume(
+    sqs: Any,
+    s3: Any,
+    ingestor: Ingestor,
+    queue_url: str,
+    *,
+    follow: bool = False,
+    log_type: str | None = None,
+    max_receives: int = 5,
+    wait_seconds: int = WAIT_SECONDS,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> QueueStats:
     """Process messages until the queue is empty (or forever with ``follow``)."""
     stats = QueueStats()
     while not should_stop():
         response = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds,
-            VisibilityTimeout=VISIBILITY_SECONDS, MessageSystemAttributeNames=["ApproximateReceiveCount"])
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=wait_seconds,
+            VisibilityTimeout=VISIBILITY_SECONDS,
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+        )
         messages = response.get("Messages", [])
         if not messages and not follow:
             break
@@ -71,16 +89,27 @@ def consume(sqs: Any, s3: Any, ingestor: Ingestor, queue_url: str, *, follow: bo
     return stats
 
 
-def _handle(sqs: Any, s3: Any, ingestor: Ingestor, queue_url: str, message: dict[str, Any],
-            log_type: str | None, max_receives: int, stats: QueueStats) -> None:
+def _handle(
+    sqs: Any,
+    s3: Any,
+    ingestor: Ingestor,
+    queue_url: str,
+    message: dict[str, Any],
+    log_type: str | None,
+    max_receives: int,
+    stats: QueueStats,
+) -> None:
     stats.messages += 1
     receipt = message["ReceiptHandle"]
     try:
         objects = s3_objects(message["Body"])
         for obj in objects:
             if obj.size > BIG_OBJECT_BYTES:
-                sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt,
-                                              VisibilityTimeout=VISIBILITY_SECONDS * 4)
+                sqs.change_message_visibility(
+                    QueueUrl=queue_url,
+                    ReceiptHandle=receipt,
+                    VisibilityTimeout=VISIBILITY_SECONDS * 4,
+                )
             ingestor.ingest(obj.url, fetch(s3, obj), log_type)
         ingestor.flush()
         stats.objects += len(objects)
@@ -91,15 +120,28 @@ def _handle(sqs: Any, s3: Any, ingestor: Ingestor, queue_url: str, message: dict
     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt)
 
 
-def _failed(sqs: Any, ingestor: Ingestor, queue_url: str, message: dict[str, Any],
-            exc: BaseException, max_receives: int, stats: QueueStats) -> None:
+def _failed(
+    sqs: Any,
+    ingestor: Ingestor,
+    queue_url: str,
+    message: dict[str, Any],
+    exc: BaseException,
+    max_receives: int,
+    stats: QueueStats,
+) -> None:
     received = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
     reason = f"SQS message {message.get('MessageId')}: {type(exc).__name__}: {exc}"
     stats.errors.append(reason)
     log.warning("message failed", extra={"reason": reason, "received": received})
     if received < max_receives:
         return  # becomes visible again after the visibility timeout
-    ingestor.dead_letter("sqs", DeadLetter.of(f"poison message after {received} receives: "
-                                              f"{reason}", Position(queue_url), message["Body"]))
+    ingestor.dead_letter(
+        "sqs",
+        DeadLetter.of(
+            f"poison message after {received} receives: {reason}",
+            Position(queue_url),
+            message["Body"],
+        ),
+    )
     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
     stats.poison += 1

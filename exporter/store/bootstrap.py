@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ HASH_KEY = "duskwatch_hash"
 MAPPINGS_ENV = "DUSKWATCH_MAPPINGS"
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """What bootstrap did with one object."""
 
     CREATED = "created"
@@ -105,7 +105,9 @@ def _policy_hash(client: OpenSearch, name: str) -> str | None:
     except NotFoundError:
         return None
     description: str = found["policy"].get("description", "")
-    return description.rsplit("[duskwatch:", 1)[-1].rstrip("]") if "[duskwatch:" in description else ""
+    return (
+        description.rsplit("[duskwatch:", 1)[-1].rstrip("]") if "[duskwatch:" in description else ""
+    )
 
 
 def _policy_put(client: OpenSearch, name: str, body: dict[str, Any], digest: str) -> None:
@@ -123,10 +125,15 @@ def _policy_put(client: OpenSearch, name: str, body: dict[str, Any], digest: str
 
 
 KINDS: tuple[ObjectKind, ...] = (
-    ObjectKind("component_templates", None, _template_hash("_component_template"),
-               _template_put("_component_template")),
-    ObjectKind("index_templates", None, _template_hash("_index_template"),
-               _template_put("_index_template")),
+    ObjectKind(
+        "component_templates",
+        None,
+        _template_hash("_component_template"),
+        _template_put("_component_template"),
+    ),
+    ObjectKind(
+        "index_templates", None, _template_hash("_index_template"), _template_put("_index_template")
+    ),
     ObjectKind("ism_policies", "opensearch-index-management", _policy_hash, _policy_put),
     ObjectKind("indices", None, _index_exists, _index_create),
 )

@@ -20,8 +20,9 @@ def connect(settings: OpenSearchSettings, **overrides: Any) -> OpenSearch:
         "retry_on_timeout": True,
     }
     if settings.url.startswith("https://"):
-        options.update(use_ssl=True, verify_certs=settings.verify_certs,
-                       ssl_show_warn=settings.verify_certs)
+        options.update(
+            use_ssl=True, verify_certs=settings.verify_certs, ssl_show_warn=settings.verify_certs
+        )
         if settings.ca_file:
             options["ca_certs"] = settings.ca_file
     if settings.aws_sigv4:

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from opensearchpy import OpenSearch, TransportError
@@ -20,7 +20,7 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 SUPPORTED_MAJOR = 2
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """The result of one check."""
 
     OK = "ok"
@@ -51,16 +51,22 @@ def _version(client: OpenSearch) -> Check:
     number: str = info["version"]["number"]
     distribution = info["version"].get("distribution", "opensearch")
     if distribution != "opensearch" or int(number.split(".")[0]) != SUPPORTED_MAJOR:
-        return Check("version", Status.FAIL, f"{distribution} {number}",
-                     "Duskwatch needs OpenSearch 2.x (tested on 2.19)")
+        return Check(
+            "version",
+            Status.FAIL,
+            f"{distribution} {number}",
+            "Duskwatch needs OpenSearch 2.x (tested on 2.19)",
+        )
     return Check("version", Status.OK, f"OpenSearch {number}")
 
 
 @contextmanager
 def _scratch_index(client: OpenSearch, mappings: dict[str, Any]) -> Iterator[str]:
     name = f"duskwatch-doctor-{uuid.uuid4().hex[:8]}"
-    client.indices.create(index=name, body={
-        "settings": {"number_of_shards": 1, "number_of_replicas": 0}, "mappings": mappings})
+    client.indices.create(
+        index=name,
+        body={"settings": {"number_of_shards": 1, "number_of_replicas": 0}, "mappings": mappings},
+    )
     try:
         yield name
     finally:
@@ -75,54 +81,108 @@ def _write(client: OpenSearch) -> Check:
 
 
 def _percolator(client: OpenSearch) -> Check:
-    mappings = {"properties": {"query": {"type": "percolator"}, "source": {
-        "properties": {"ip": {"type": "ip"}}}}}
+    mappings = {
+        "properties": {
+            "query": {"type": "percolator"},
+            "source": {"properties": {"ip": {"type": "ip"}}},
+        }
+    }
     with _scratch_index(client, mappings) as index:
-        client.index(index=index, id="cidr", refresh=True,
-                      body={"query": {"term": {"source.ip": "198.51.100.0/24"}}})
-        found = client.search(index=index, body={"query": {"percolate": {
-            "field": "query", "document": {"source": {"ip": "198.51.100.7"}}}}})
+        client.index(
+            index=index,
+            id="cidr",
+            refresh=True,
+            body={"query": {"term": {"source.ip": "198.51.100.0/24"}}},
+        )
+        found = client.search(
+            index=index,
+            body={
+                "query": {
+                    "percolate": {"field": "query", "document": {"source": {"ip": "198.51.100.7"}}}
+                }
+            },
+        )
     if [hit["_id"] for hit in found["hits"]["hits"]] != ["cidr"]:
-        return Check("percolator", Status.FAIL, "a stored CIDR query did not match",
-                     "the percolator module is missing or broken")
+        return Check(
+            "percolator",
+            Status.FAIL,
+            "a stored CIDR query did not match",
+            "the percolator module is missing or broken",
+        )
     return Check("percolator", Status.OK, "a stored CIDR query matched a document")
 
 
 def _painless(client: OpenSearch) -> Check:
     with _scratch_index(client, {"properties": {"count": {"type": "long"}}}) as index:
         client.index(index=index, id="1", body={"count": 1}, refresh=True)
-        client.update(index=index, id="1", refresh=True, body={"script": {
-            "lang": "painless", "source": "ctx._source.count += params.n", "params": {"n": 2}}})
+        client.update(
+            index=index,
+            id="1",
+            refresh=True,
+            body={
+                "script": {
+                    "lang": "painless",
+                    "source": "ctx._source.count += params.n",
+                    "params": {"n": 2},
+                }
+            },
+        )
         count = client.get(index=index, id="1")["_source"]["count"]
     if count != 3:
-        return Check("painless", Status.FAIL, f"scripted update gave {count}, expected 3",
-                     "the lang-painless module is missing or broken")
+        return Check(
+            "painless",
+            Status.FAIL,
+            f"scripted update gave {count}, expected 3",
+            "the lang-painless module is missing or broken",
+        )
     return Check("painless", Status.OK, "a scripted update ran")
 
 
 _DRY_RUN_MONITOR = {
-    "type": "monitor", "monitor_type": "query_level_monitor", "name": "duskwatch-doctor",
-    "enabled": False, "schedule": {"period": {"interval": 1, "unit": "MINUTES"}},
-    "inputs": [{"search": {"indices": [".kibana*", "duskwatch-*"], "query": {
-        "size": 0, "query": {"match_all": {}}}}}],
-    "triggers": [{"name": "always", "severity": "1", "condition": {"script": {
-        "source": "return true", "lang": "painless"}}, "actions": []}],
+    "type": "monitor",
+    "monitor_type": "query_level_monitor",
+    "name": "duskwatch-doctor",
+    "enabled": False,
+    "schedule": {"period": {"interval": 1, "unit": "MINUTES"}},
+    "inputs": [
+        {
+            "search": {
+                "indices": [".kibana*", "duskwatch-*"],
+                "query": {"size": 0, "query": {"match_all": {}}},
+            }
+        }
+    ],
+    "triggers": [
+        {
+            "name": "always",
+            "severity": "1",
+            "condition": {"script": {"source": "return true", "lang": "painless"}},
+            "actions": [],
+        }
+    ],
 }
 
 
 def _alerting(client: OpenSearch) -> Check:
     try:
         result = client.transport.perform_request(
-            "POST", "/_plugins/_alerting/monitors/_execute", params={"dryrun": "true"},
-            body=_DRY_RUN_MONITOR)
+            "POST",
+            "/_plugins/_alerting/monitors/_execute",
+            params={"dryrun": "true"},
+            body=_DRY_RUN_MONITOR,
+        )
     except TransportError as exc:
         if exc.status_code in (400, 404, 405) and "no handler" in str(exc.info).lower():
             return _missing_plugin("alerting API", "opensearch-alerting", "alerting monitors")
         raise
     triggered = result["trigger_results"]
     if not any(t.get("triggered") for t in triggered.values()):
-        return Check("alerting API", Status.FAIL, "dry-run monitor did not trigger",
-                     "check the alerting plugin's logs")
+        return Check(
+            "alerting API",
+            Status.FAIL,
+            "dry-run monitor did not trigger",
+            "check the alerting plugin's logs",
+        )
     return Check("alerting API", Status.OK, "a monitor _execute dry run triggered")
 
 
@@ -137,13 +197,23 @@ def _ism(client: OpenSearch) -> Check:
 
 
 def _missing_plugin(name: str, plugin: str, feature: str) -> Check:
-    return Check(name, Status.WARN, f"{plugin} not installed: no {feature}",
-                 f"install the {plugin} plugin (the official images and Amazon OpenSearch "
-                 "Service have it)")
+    return Check(
+        name,
+        Status.WARN,
+        f"{plugin} not installed: no {feature}",
+        f"install the {plugin} plugin (the official images and Amazon OpenSearch Service have it)",
+    )
 
 
-CHECKS: tuple[CheckFn, ...] = (_reachable, _version, _write, _percolator, _painless, _alerting,
-                               _ism)
+CHECKS: tuple[CheckFn, ...] = (
+    _reachable,
+    _version,
+    _write,
+    _percolator,
+    _painless,
+    _alerting,
+    _ism,
+)
 
 
 def run_checks(client: OpenSearch) -> list[Check]:
@@ -154,12 +224,24 @@ def run_checks(client: OpenSearch) -> list[Check]:
         try:
             results.append(check(client))
         except OpenSearchConnectionError as exc:
-            results.append(Check(name, Status.FAIL, f"cannot connect: {exc.info or exc}",
-                                 "start the node (duskwatch server start) or fix opensearch.url"))
+            results.append(
+                Check(
+                    name,
+                    Status.FAIL,
+                    f"cannot connect: {exc.info or exc}",
+                    "start the node (duskwatch server start) or fix opensearch.url",
+                )
+            )
             break
         except TransportError as exc:
-            results.append(Check(name, Status.FAIL, f"HTTP {exc.status_code}: {exc.error}",
-                                 _fix_for(exc.status_code)))
+            results.append(
+                Check(
+                    name,
+                    Status.FAIL,
+                    f"HTTP {exc.status_code}: {exc.error}",
+                    _fix_for(exc.status_code),
+                )
+            )
     return results
 
 

@@ -34,6 +34,13 @@ class ProcessedObjects:
         lines: list[dict[str, object]] = []
         for bucket, key, etag, size in objects:
             lines.append({"index": {"_index": STATE_INDEX, "_id": self._id(bucket, key)}})
-            lines.append({"kind": "s3-object", "key": f"{bucket}/{key}", "etag": etag,
-                          "size": size, "updated_at": now})
+            lines.append(
+                {
+                    "kind": "s3-object",
+                    "key": f"{bucket}/{key}",
+                    "etag": etag,
+                    "size": size,
+                    "updated_at": now,
+                }
+            )
         self._client.bulk(body=lines, refresh="wait_for")

@@ -14,9 +14,13 @@ def test_bootstrap_is_idempotent(client: OpenSearch) -> None:
     assert again, "nothing under mappings/"
     assert {r.outcome for r in again} <= {Outcome.UNCHANGED, Outcome.SKIPPED}
     names = {r.name for r in again if r.kind == "index_templates"}
-    assert {"duskwatch-events-cloudtrail", "duskwatch-events-vpcflow",
-            "duskwatch-events-route53", "duskwatch-events-eks-audit",
-            "duskwatch-deadletter"} <= names
+    assert {
+        "duskwatch-events-cloudtrail",
+        "duskwatch-events-vpcflow",
+        "duskwatch-events-route53",
+        "duskwatch-events-eks-audit",
+        "duskwatch-deadletter",
+    } <= names
 
 
 def test_a_changed_template_is_updated_and_stamped(client: OpenSearch, tmp_path: Path) -> None:
@@ -32,7 +36,8 @@ def test_a_changed_template_is_updated_and_stamped(client: OpenSearch, tmp_path:
         assert results[("index_templates", "duskwatch-events-cloudtrail")] is Outcome.UNCHANGED
         stored = client.indices.get_index_template(name="duskwatch-state")
         meta = stored["index_templates"][0]["index_template"]["_meta"]
-        assert meta["description"].endswith("(changed)") and meta[HASH_KEY]
+        assert meta["description"].endswith("(changed)")
+        assert meta[HASH_KEY]
     finally:
         restored = {(r.kind, r.name): r.outcome for r in bootstrap(client)}
         assert restored[("index_templates", "duskwatch-state")] is Outcome.UPDATED

@@ -11,8 +11,16 @@ from exporter import config
 from exporter.server import node, provision
 from exporter.server.distribution import OPENSEARCH_VERSION
 
-NEEDED_MODULES = {"lang-painless", "percolator", "mapper-extras", "analysis-common", "reindex",
-                  "parent-join", "lang-mustache", "aggs-matrix-stats"}
+NEEDED_MODULES = {
+    "lang-painless",
+    "percolator",
+    "mapper-extras",
+    "analysis-common",
+    "reindex",
+    "parent-join",
+    "lang-mustache",
+    "aggs-matrix-stats",
+}
 
 
 def test_node_runs_the_pinned_version_with_modules(client: OpenSearch) -> None:
@@ -31,8 +39,9 @@ def test_provisioning_reuses_the_cache(settings: config.Settings, client: OpenSe
     assert steps == [f"reusing {dist.home}"]
 
 
-def test_half_finished_assembly_is_redone(settings: config.Settings, tmp_path: Path,
-                                          client: OpenSearch) -> None:
+def test_half_finished_assembly_is_redone(
+    settings: config.Settings, tmp_path: Path, client: OpenSearch
+) -> None:
     cache = node.cache_dir(settings.server)
     downloads = cache / "downloads" / OPENSEARCH_VERSION
     assert (downloads / ".complete").is_file()

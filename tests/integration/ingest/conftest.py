@@ -20,17 +20,22 @@ def clean(client: OpenSearch) -> Iterator[OpenSearch]:
     def wipe() -> None:
         names = list(client.indices.get(index="duskwatch-events-*-*", allow_no_indices=True))
         for start in range(0, len(names), 40):  # no wildcard deletes on this node
-            client.indices.delete(index=",".join(names[start:start + 40]))
-        client.delete_by_query(index=DEADLETTER_INDEX, body={"query": {"match_all": {}}},
-                               refresh=True, conflicts="proceed")
+            client.indices.delete(index=",".join(names[start : start + 40]))
+        client.delete_by_query(
+            index=DEADLETTER_INDEX,
+            body={"query": {"match_all": {}}},
+            refresh=True,
+            conflicts="proceed",
+        )
 
     wipe()
     yield client
     wipe()
 
 
-def ingest_paths(client: OpenSearch, settings: config.Settings, *paths: str,
-                 log_type: str | None = None) -> IngestSummary:
+def ingest_paths(
+    client: OpenSearch, settings: config.Settings, *paths: str, log_type: str | None = None
+) -> IngestSummary:
     """Run the real pipeline over files, as ``duskwatch ingest`` does."""
     ingestor = Ingestor(client, settings.ingest)
     for origin, data in files.read_files(files.expand(paths)):

@@ -12,10 +12,14 @@ from exporter import config
 from exporter.ingest.bulk import Action, BulkWriter
 from exporter.ingest.pipeline import DEADLETTER_INDEX
 
-FLOW_HEADER = ("version account-id interface-id srcaddr dstaddr srcport dstport protocol "
-               "packets bytes start end action log-status")
-GOOD_FLOW = ("2 111122223333 eni-0f1e2d3c4b5a69788 198.51.100.77 10.0.3.25 49822 22 6 9 540 "
-             "1740913200 1740913260 REJECT OK")
+FLOW_HEADER = (
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol "
+    "packets bytes start end action log-status"
+)
+GOOD_FLOW = (
+    "2 111122223333 eni-0f1e2d3c4b5a69788 198.51.100.77 10.0.3.25 49822 22 6 9 540 "
+    "1740913200 1740913260 REJECT OK"
+)
 
 
 def reasons(client: OpenSearch) -> list[dict[str, object]]:
@@ -24,20 +28,33 @@ def reasons(client: OpenSearch) -> list[dict[str, object]]:
 
 
 def test_bad_lines_are_dead_lettered_and_the_rest_proceeds(
-        clean: OpenSearch, settings: config.Settings, tmp_path: Path) -> None:
+    clean: OpenSearch, settings: config.Settings, tmp_path: Path
+) -> None:
     flow = tmp_path / "flow.log"
-    flow.write_text("\n".join([FLOW_HEADER, GOOD_FLOW, "2 111122223333 eni-1 too few",
-                               GOOD_FLOW.replace("49822", "49823")]) + "\n")
+    flow.write_text(
+        "\n".join(
+            [
+                FLOW_HEADER,
+                GOOD_FLOW,
+                "2 111122223333 eni-1 too few",
+                GOOD_FLOW.replace("49822", "49823"),
+            ]
+        )
+        + "\n"
+    )
     summary = ingest_paths(clean, settings, str(flow))
     stats = summary.sources["vpcflow"]
     assert (stats.read, stats.indexed, stats.dead_lettered) == (3, 2, 1)
     [letter] = reasons(clean)
-    assert letter["line"] == 3 and letter["origin"] == str(flow)
-    assert letter["stage"] == "parse" and "too few" in str(letter["snippet"])
+    assert letter["line"] == 3
+    assert letter["origin"] == str(flow)
+    assert letter["stage"] == "parse"
+    assert "too few" in str(letter["snippet"])
 
 
 def test_corrupt_gzip_empty_truncated_and_unknown_files(
-        clean: OpenSearch, settings: config.Settings, tmp_path: Path) -> None:
+    clean: OpenSearch, settings: config.Settings, tmp_path: Path
+) -> None:
     (tmp_path / "corrupt.json.gz").write_bytes(gzip.compress(b'{"Records": []}')[:-8] + b"xx")
     (tmp_path / "empty.log").write_bytes(b"")
     (tmp_path / "truncated.json").write_text('{"Records": [{"eventVersion": "1.08", "eventTi')
@@ -54,19 +71,26 @@ def test_corrupt_gzip_empty_truncated_and_unknown_files(
 def test_mapping_rejections_become_dead_letters(clean: OpenSearch) -> None:
     writer = BulkWriter(clean, concurrency=1)
     actions = [
-        Action("duskwatch-events-vpcflow-2025.03.02", "ok", b'{"@timestamp":"2025-03-02T00:00:00Z"}'),
-        Action("duskwatch-events-vpcflow-2025.03.02", "bad",
-               b'{"@timestamp":"2025-03-02T00:00:00Z","source":{"ip":"not-an-ip"}}'),
+        Action(
+            "duskwatch-events-vpcflow-2025.03.02", "ok", b'{"@timestamp":"2025-03-02T00:00:00Z"}'
+        ),
+        Action(
+            "duskwatch-events-vpcflow-2025.03.02",
+            "bad",
+            b'{"@timestamp":"2025-03-02T00:00:00Z","source":{"ip":"not-an-ip"}}',
+        ),
     ]
     outcome = writer.write(actions)
     writer.close()
     assert [a.doc_id for a in outcome.created] == ["ok"]
     [(action, reason)] = outcome.rejected
-    assert action.doc_id == "bad" and "source.ip" in reason
+    assert action.doc_id == "bad"
+    assert "source.ip" in reason
 
 
 def test_dead_letters_are_not_doubled_on_reingest(
-        clean: OpenSearch, settings: config.Settings, tmp_path: Path) -> None:
+    clean: OpenSearch, settings: config.Settings, tmp_path: Path
+) -> None:
     flow = tmp_path / "flow.log"
     flow.write_text(f"{FLOW_HEADER}\n2 111122223333 eni-1 too few\n")
     ingest_paths(clean, settings, str(flow))

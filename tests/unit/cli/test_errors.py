@@ -8,8 +8,14 @@ from pathlib import Path
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "exporter", *args], capture_output=True,
-                          text=True, check=False, env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "exporter", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=60,
+    )
 
 
 def test_bad_config_file_names_file_and_key(tmp_path: Path) -> None:

@@ -23,8 +23,12 @@ def test_defaults_point_at_the_local_node() -> None:
 
 def test_url_follows_the_server_port_unless_set() -> None:
     assert config.load(env={"DUSKWATCH_SERVER_PORT": "9250"}).opensearch.url.endswith(":9250")
-    explicit = config.load(env={"DUSKWATCH_SERVER_PORT": "9250",
-                                "DUSKWATCH_OPENSEARCH_URL": "https://search.example:443"})
+    explicit = config.load(
+        env={
+            "DUSKWATCH_SERVER_PORT": "9250",
+            "DUSKWATCH_OPENSEARCH_URL": "https://search.example:443",
+        }
+    )
     assert explicit.opensearch.url == "https://search.example:443"
 
 
@@ -38,8 +42,9 @@ def test_file_values_are_read(tmp_path: Path) -> None:
 
 def test_env_overrides_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, "ingest:\n  batch_docs: 10\n")
-    settings = config.load(path, env={"DUSKWATCH_INGEST_BATCH_DOCS": "77",
-                                      "DUSKWATCH_INGEST_KEEP_ORIGINAL": "false"})
+    settings = config.load(
+        path, env={"DUSKWATCH_INGEST_BATCH_DOCS": "77", "DUSKWATCH_INGEST_KEEP_ORIGINAL": "false"}
+    )
     assert settings.ingest.batch_docs == 77
     assert settings.ingest.keep_original is False
 

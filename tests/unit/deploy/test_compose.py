@@ -25,9 +25,14 @@ _SERVICE = {
         "image": {"type": "string", "pattern": r"^[a-z0-9./_-]+:[A-Za-z0-9._-]+$"},
         "healthcheck": _HEALTHCHECK,
         "ports": {"type": "array", "items": {"type": "string", "pattern": r"^127\.0\.0\.1:"}},
-        "depends_on": {"type": "object", "additionalProperties": {
-            "type": "object", "required": ["condition"],
-            "properties": {"condition": {"enum": ["service_healthy", "service_started"]}}}},
+        "depends_on": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["condition"],
+                "properties": {"condition": {"enum": ["service_healthy", "service_started"]}},
+            },
+        },
     },
 }
 _COMPOSE = {

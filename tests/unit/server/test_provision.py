@@ -22,10 +22,13 @@ def test_module_assembly_skips_jars_already_in_lib(tmp_path: Path) -> None:
     target = tmp_path / "modules" / "reindex"
     provision._install_module(module, jars, target, {"jackson-core"})
     assert sorted(p.name for p in target.glob("*.jar")) == [
-        "httpclient-4.5.14.jar", "reindex-client-2.19.6.jar"]
+        "httpclient-4.5.14.jar",
+        "reindex-client-2.19.6.jar",
+    ]
     descriptor = dict(
-        line.split("=", 1) for line in (target / "plugin-descriptor.properties").read_text()
-        .splitlines())
+        line.split("=", 1)
+        for line in (target / "plugin-descriptor.properties").read_text().splitlines()
+    )
     assert descriptor["name"] == "reindex"
     assert descriptor["opensearch.version"] == OPENSEARCH_VERSION
     assert descriptor["classname"] == "org.opensearch.index.reindex.ReindexPlugin"
