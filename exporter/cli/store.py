@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from exporter.cli import ingest
+from exporter.cli import ingest, simulate
 from exporter.cli.context import AppContext
 from exporter.store import bootstrap as bootstrapping
 from exporter.store import doctor as doctoring
@@ -58,3 +58,4 @@ def register(app: typer.Typer) -> None:
     app.command()(doctor)
     app.command()(bootstrap)
     app.command()(ingest.ingest)
+    app.command()(simulate.simulate)

@@ -30,6 +30,7 @@ from exporter.parsers.base import DeadLetter, Position, Record, decompress
 DEADLETTER_INDEX = "duskwatch-deadletter"
 SNIFF_BYTES = 65536
 UNKNOWN = "unknown"
+ECS_VERSION = {"version": "8.17.0"}
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,7 @@ class Ingestor:
         self, kind: LogType, record: Record, doc: dict[str, Any], ingested: str, occurrence: int
     ) -> Action:
         doc.setdefault("event", {})["ingested"] = ingested
+        doc["ecs"] = ECS_VERSION
         if not self._settings.keep_original:
             doc["event"].pop("original", None)
         doc["log"] = {"file": {"path": record.position.origin}}

@@ -72,7 +72,10 @@ def parse_timestamp(value: Any, field: str) -> str:
             raise ParseError(f"{field}: {value!r} is not an ISO 8601 timestamp") from exc
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
-        return iso_timestamp(parsed)
+        try:
+            return iso_timestamp(parsed)
+        except OverflowError as exc:
+            raise ParseError(f"{field}: {value!r} is out of range") from exc
     raise ParseError(f"{field}: expected a timestamp, got {value!r}")
 
 
