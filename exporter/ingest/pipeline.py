@@ -7,7 +7,6 @@ reason and its position; the rest of the payload proceeds.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 from collections import Counter
@@ -20,7 +19,7 @@ from opensearchpy import OpenSearch
 
 from exporter.config import IngestSettings
 from exporter.errors import ParseError
-from exporter.ingest.bulk import Action, BulkWriter, Outcome, batches
+from exporter.ingest.bulk import Action, BulkWriter, Outcome
 from exporter.ingest.identity import document_id, event_index
 from exporter.ingest.summary import IngestSummary
 from exporter.logtypes import LOG_TYPES, LogType
@@ -64,6 +63,8 @@ class Ingestor:
         )
         self._on_created = on_created
         self._progress = progress
+        self._buffer: list[Action] = []
+        self._buffered_bytes = 0
         self.summary = IngestSummary()
 
     def ingest(self, origin: str, data: bytes, log_type: str | None = None) -> None:
@@ -85,16 +86,21 @@ class Ingestor:
             self._unrecognized(origin, payload)
             return
         self.summary.add(kind.name, files=1, bytes=len(data))
-        actions = self._actions(kind, origin, payload)
-        for batch in batches(actions, self._settings.batch_bytes, self._settings.batch_docs):
-            self._writer.submit(batch, functools.partial(self._written, kind))
+        for action in self._actions(kind, origin, payload):
+            self._buffer.append(action)
+            self._buffered_bytes += len(action.source)
+            full = len(self._buffer) >= self._settings.batch_docs
+            if full or self._buffered_bytes >= self._settings.batch_bytes:
+                self._submit()
 
     def flush(self) -> None:
         """Wait until everything ingested so far is written (before marking a source done)."""
+        self._submit()
         self._writer.flush()
 
     def close(self) -> IngestSummary:
         """Wait for every write and return the summary."""
+        self._submit()
         self._writer.close()
         self._client.indices.refresh(
             index=f"{DEADLETTER_INDEX},duskwatch-events-*",
@@ -137,25 +143,36 @@ class Ingestor:
             kind.name, kind.identity(record), record.original, record.position.origin, occurrence
         )
         return Action(
-            event_index(kind.index, doc["@timestamp"]), doc_id, orjson.dumps(doc), tag=record
+            event_index(kind.index, doc["@timestamp"]),
+            doc_id,
+            orjson.dumps(doc),
+            tag=(kind, record),
         )
 
-    def _written(self, kind: LogType, outcome: Outcome) -> None:
-        self.summary.add(
-            kind.name, indexed=len(outcome.created), duplicates=len(outcome.duplicates)
-        )
-        if outcome.rejected:
+    def _submit(self) -> None:
+        """Hand the buffered actions (batches span payloads) to the bulk writer."""
+        if self._buffer:
+            self._writer.submit(self._buffer, self._written)
+            self._buffer, self._buffered_bytes = [], 0
+
+    def _written(self, outcome: Outcome) -> None:
+        created = _by_kind(outcome.created)
+        for kind, actions in created.items():
+            self.summary.add(kind.name, indexed=len(actions))
+        for kind, actions in _by_kind(outcome.duplicates).items():
+            self.summary.add(kind.name, duplicates=len(actions))
+        for kind, actions in _by_kind([action for action, _ in outcome.rejected]).items():
+            reasons = {id(a): r for a, r in outcome.rejected}
             letters = [
-                DeadLetter.of(reason, action.tag.position, action.tag.original)
-                for action, reason in outcome.rejected
+                DeadLetter.of(reasons[id(a)], a.tag[1].position, a.tag[1].original) for a in actions
             ]
             self._dead_letters(kind.name, letters, stage="index")
-        if self._on_created and outcome.created:
-            self._on_created(kind, outcome.created)
+        for kind, actions in created.items():
+            if self._on_created:
+                self._on_created(kind, actions)
         if self._progress:
-            self._progress(
-                kind.name, len(outcome.created) + len(outcome.duplicates) + len(outcome.rejected)
-            )
+            done = len(outcome.created) + len(outcome.duplicates) + len(outcome.rejected)
+            self._progress("ingest", done)
 
     def dead_letter(self, source: str, letter: DeadLetter) -> None:
         """Record one dead letter from outside the parsers (e.g. a poison SQS message)."""
@@ -192,6 +209,13 @@ class Ingestor:
                 "reason": letters[0].reason,
             },
         )
+
+
+def _by_kind(actions: list[Action]) -> dict[LogType, list[Action]]:
+    grouped: dict[LogType, list[Action]] = {}
+    for action in actions:
+        grouped.setdefault(action.tag[0], []).append(action)
+    return grouped
 
 
 def _dead_letter_doc(letter: DeadLetter, log_type: str, stage: str, now: str) -> dict[str, Any]:
