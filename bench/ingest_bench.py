@@ -68,21 +68,24 @@ def prebuilt(kind: LogType, payloads: list[Payload]) -> list[Action]:
     actions = []
     for record, doc in parse_normalize(kind, payloads):
         doc["event"]["ingested"] = now
-        doc_id = document_id(kind.name, kind.identity(record), record.original,
-                             record.position.origin, 1)
-        actions.append(Action(event_index(kind.index, doc["@timestamp"]), doc_id,
-                              orjson.dumps(doc)))
+        doc_id = document_id(
+            kind.name, kind.identity(record), record.original, record.position.origin, 1
+        )
+        actions.append(
+            Action(event_index(kind.index, doc["@timestamp"]), doc_id, orjson.dumps(doc))
+        )
     return actions
 
 
 def wipe(client: OpenSearch) -> None:
     names = list(client.indices.get(index="duskwatch-events-*-*", allow_no_indices=True))
     for start in range(0, len(names), 40):
-        client.indices.delete(index=",".join(names[start:start + 40]))
+        client.indices.delete(index=",".join(names[start : start + 40]))
 
 
-def bench_end_to_end(client: OpenSearch, settings: config.Settings,
-                     payloads: list[tuple[str, Payload]]) -> tuple[int, float]:
+def bench_end_to_end(
+    client: OpenSearch, settings: config.Settings, payloads: list[tuple[str, Payload]]
+) -> tuple[int, float]:
     wipe(client)
     ingestor = Ingestor(client, settings.ingest)
     started = time.perf_counter()
@@ -92,8 +95,9 @@ def bench_end_to_end(client: OpenSearch, settings: config.Settings,
     return summary.totals().indexed, time.perf_counter() - started
 
 
-def bench_raw_bulk(client: OpenSearch, settings: config.Settings,
-                   actions: list[Action]) -> tuple[int, float]:
+def bench_raw_bulk(
+    client: OpenSearch, settings: config.Settings, actions: list[Action]
+) -> tuple[int, float]:
     wipe(client)
     writer = BulkWriter(client, concurrency=settings.ingest.concurrency)
     created = 0
@@ -120,14 +124,25 @@ def main() -> None:
     bootstrap(client)
     with tempfile.TemporaryDirectory(prefix="duskwatch-bench-") as tmp:
         out = Path(tmp) / "logs"
-        sim = simulate(SimulationConfig(out, days=args.days, scale=args.scale,
-                                        end=datetime(2025, 3, 10, tzinfo=UTC), workers=2))
+        sim = simulate(
+            SimulationConfig(
+                out,
+                days=args.days,
+                scale=args.scale,
+                end=datetime(2025, 3, 10, tzinfo=UTC),
+                workers=2,
+            )
+        )
         by_type = load(out)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}; simulator: days={args.days} scale={args.scale}, "
-          f"{sum(sim.counts.values()):,} records")
-    print(f"{'source':<11} {'records':>9} {'(a) parse/s/core':>17} {'(b) e2e/s':>10} "
-          f"{'(c) raw bulk/s':>15} {'(b)/(c)':>8}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; simulator: days={args.days} scale={args.scale}, "
+        f"{sum(sim.counts.values()):,} records"
+    )
+    print(
+        f"{'source':<11} {'records':>9} {'(a) parse/s/core':>17} {'(b) e2e/s':>10} "
+        f"{'(c) raw bulk/s':>15} {'(b)/(c)':>8}"
+    )
     mix_payloads: list[tuple[str, Payload]] = []
     mix_actions: list[Action] = []
     totals = [0, 0.0]
@@ -150,8 +165,7 @@ def main() -> None:
 
 
 def report(name: str, records: int, parse: float, e2e: float, raw: float) -> None:
-    print(f"{name:<11} {records:>9,} {parse:>17,.0f} {e2e:>10,.0f} {raw:>15,.0f} "
-          f"{e2e / raw:>8.2f}")
+    print(f"{name:<11} {records:>9,} {parse:>17,.0f} {e2e:>10,.0f} {raw:>15,.0f} {e2e / raw:>8.2f}")
 
 
 if __name__ == "__main__":

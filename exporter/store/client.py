@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlparse
 
 from opensearchpy import OpenSearch, RequestsHttpConnection
 
@@ -15,7 +16,8 @@ def connect(settings: OpenSearchSettings, **overrides: Any) -> OpenSearch:
     options: dict[str, Any] = {
         "hosts": [settings.url],
         "timeout": settings.timeout,
-        "http_compress": True,
+        # gzip costs CPU on both ends: worth it over a network, not over loopback.
+        "http_compress": not _is_loopback(settings.url),
         "max_retries": 2,
         "retry_on_timeout": True,
     }
@@ -31,6 +33,11 @@ def connect(settings: OpenSearchSettings, **overrides: Any) -> OpenSearch:
         options["http_auth"] = (settings.username, settings.password or "")
     options.update(overrides)
     return OpenSearch(**options)
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlparse(url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _sigv4(settings: OpenSearchSettings) -> Any:

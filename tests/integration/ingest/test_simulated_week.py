@@ -13,13 +13,18 @@ from exporter.simulate import SimulationConfig, simulate
 
 
 def test_simulated_week_counts_match_and_reingest_is_idempotent(
-        clean: OpenSearch, settings: config.Settings, tmp_path: Path) -> None:
-    sim = simulate(SimulationConfig(tmp_path / "logs", days=8, scale=0.2, seed=7,
-                                    end=datetime(2025, 3, 10, tzinfo=UTC)))
+    clean: OpenSearch, settings: config.Settings, tmp_path: Path
+) -> None:
+    sim = simulate(
+        SimulationConfig(
+            tmp_path / "logs", days=8, scale=0.2, seed=7, end=datetime(2025, 3, 10, tzinfo=UTC)
+        )
+    )
     assert set(sim.counts) == {"cloudtrail", "vpcflow", "route53", "eks-audit"}
 
     first = ingest_paths(clean, settings, str(tmp_path / "logs"))
-    assert not first.unrecognized and not first.empty
+    assert not first.unrecognized
+    assert not first.empty
     for source, expected in sim.counts.items():
         stats = first.sources[source]
         assert stats.read == expected, source
@@ -27,8 +32,10 @@ def test_simulated_week_counts_match_and_reingest_is_idempotent(
         assert count(clean, f"duskwatch-events-{source}") == expected, source
     data_events = {"term": {"aws.cloudtrail.event_category": "Data"}}
     assert count(clean, "duskwatch-events-cloudtrail", data_events) == sim.data_events
-    accounts = clean.search(index="duskwatch-events-*", body={"size": 0, "aggs": {
-        "a": {"terms": {"field": "cloud.account.id"}}}})["aggregations"]["a"]["buckets"]
+    accounts = clean.search(
+        index="duskwatch-events-*",
+        body={"size": 0, "aggs": {"a": {"terms": {"field": "cloud.account.id"}}}},
+    )["aggregations"]["a"]["buckets"]
     assert {b["key"] for b in accounts} == {"111122223333", "444455556666"}
 
     again = ingest_paths(clean, settings, str(tmp_path / "logs"))
