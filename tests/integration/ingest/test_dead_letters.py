@@ -57,12 +57,16 @@ def test_corrupt_gzip_empty_truncated_and_unknown_files(
 ) -> None:
     (tmp_path / "corrupt.json.gz").write_bytes(gzip.compress(b'{"Records": []}')[:-8] + b"xx")
     (tmp_path / "empty.log").write_bytes(b"")
-    (tmp_path / "truncated.json").write_text('{"Records": [{"eventVersion": "1.08", "eventTi')
+    record = ('{"eventVersion": "1.08", "eventTime": "2025-03-02T11:04:17Z", "eventSource": '
+              '"iam.amazonaws.com", "eventName": "ListUsers", "awsRegion": "us-east-1", '
+              '"eventID": "6f1d4c6e-0000-4000-8000-000000000001"}')
+    whole = '{"Records": [' + ", ".join([record] * 3) + "]}"
+    (tmp_path / "truncated.json").write_text(whole[: len(whole) * 2 // 3])  # cut mid-record
     (tmp_path / "notes.txt").write_text("hello, this is not a log\n")
     summary = ingest_paths(clean, settings, str(tmp_path))
     stored = {Path(str(r["origin"])).name: r for r in reasons(clean)}
     assert "corrupt gzip" in str(stored["corrupt.json.gz"]["reason"])
-    assert "truncated.json" in stored
+    assert "truncated JSON" in str(stored["truncated.json"]["reason"])
     assert "unrecognized format" in str(stored["notes.txt"]["reason"])
     assert [Path(p).name for p in summary.unrecognized] == ["notes.txt"]
     assert [Path(p).name for p in summary.empty] == ["empty.log"]
