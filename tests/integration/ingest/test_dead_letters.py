@@ -57,9 +57,11 @@ def test_corrupt_gzip_empty_truncated_and_unknown_files(
 ) -> None:
     (tmp_path / "corrupt.json.gz").write_bytes(gzip.compress(b'{"Records": []}')[:-8] + b"xx")
     (tmp_path / "empty.log").write_bytes(b"")
-    record = ('{"eventVersion": "1.08", "eventTime": "2025-03-02T11:04:17Z", "eventSource": '
-              '"iam.amazonaws.com", "eventName": "ListUsers", "awsRegion": "us-east-1", '
-              '"eventID": "6f1d4c6e-0000-4000-8000-000000000001"}')
+    record = (
+        '{"eventVersion": "1.08", "eventTime": "2025-03-02T11:04:17Z", "eventSource": '
+        '"iam.amazonaws.com", "eventName": "ListUsers", "awsRegion": "us-east-1", '
+        '"eventID": "6f1d4c6e-0000-4000-8000-000000000001"}'
+    )
     whole = '{"Records": [' + ", ".join([record] * 3) + "]}"
     (tmp_path / "truncated.json").write_text(whole[: len(whole) * 2 // 3])  # cut mid-record
     (tmp_path / "notes.txt").write_text("hello, this is not a log\n")
