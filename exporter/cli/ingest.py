@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
+    DownloadColumn,
     Progress,
     TextColumn,
     TimeElapsedColumn,
@@ -97,19 +97,23 @@ def _aws(service: str) -> Any:
 
 
 def _ingest_files(ingestor: Ingestor, found: list[Path], log_type: str | None, quiet: bool) -> None:
+    total = sum(p.stat().st_size for p in found)
     with _progress(quiet) as progress:
-        task = progress.add_task("ingesting", total=sum(p.stat().st_size for p in found))
+        task = progress.add_task("ingesting", total=total, records=0, rate=0.0)
         for origin, data in files.read_files(found):
-            progress.update(task, description=Path(origin).name[-48:])
+            progress.update(task, description=Path(origin).name[-40:])
             ingestor.ingest(origin, data, log_type)
-            progress.advance(task, len(data))
+            read = ingestor.summary.totals().read
+            rate = read / max(ingestor.summary.seconds, 1e-9)
+            progress.update(task, advance=len(data), records=read, rate=rate)
 
 
 def _progress(quiet: bool) -> Progress:
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[records]:,} records {task.fields[rate]:,.0f}/s"),
         TimeElapsedColumn(),
         console=_err,
         disable=quiet,
