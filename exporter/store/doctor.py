@@ -205,22 +205,21 @@ def _missing_plugin(name: str, plugin: str, feature: str) -> Check:
     )
 
 
-CHECKS: tuple[CheckFn, ...] = (
-    _reachable,
-    _version,
-    _write,
-    _percolator,
-    _painless,
-    _alerting,
-    _ism,
+CHECKS: tuple[tuple[str, CheckFn], ...] = (
+    ("reachable", _reachable),
+    ("version", _version),
+    ("write permission", _write),
+    ("percolator", _percolator),
+    ("painless", _painless),
+    ("alerting API", _alerting),
+    ("ISM API", _ism),
 )
 
 
 def run_checks(client: OpenSearch) -> list[Check]:
     """Every check in order; an unreachable cluster stops the run after its row."""
     results: list[Check] = []
-    for check in CHECKS:
-        name = check.__name__.lstrip("_").replace("_", " ")
+    for name, check in CHECKS:
         try:
             results.append(check(client))
         except OpenSearchConnectionError as exc:
