@@ -27,7 +27,7 @@ from exporter.sources import files, s3, sqs
 from exporter.store.state import ProcessedObjects
 
 _err = Console(stderr=True, soft_wrap=True)
-_out = Console()
+_out = Console(width=None if sys.stdout.isatty() else 120)
 
 
 def _known_type(value: str) -> str:
@@ -126,8 +126,9 @@ def _report(summary: IngestSummary, as_json: bool) -> None:
         sys.stdout.write(orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2).decode())
         sys.stdout.write("\n")
         return
-    table = Table("source", "files", "read", "indexed", "duplicates", "dead-lettered", "records/s")
-    seconds = max(summary.seconds, 1e-9)
+    table = Table(
+        "source", "files", "read", "indexed", "duplicates", "dead-lettered", "seconds", "records/s"
+    )
     for name, stats in sorted(summary.sources.items()):
         table.add_row(
             name,
@@ -136,10 +137,11 @@ def _report(summary: IngestSummary, as_json: bool) -> None:
             str(stats.indexed),
             str(stats.duplicates),
             str(stats.dead_lettered),
-            f"{stats.read / seconds:,.0f}",
+            f"{stats.seconds:.1f}",
+            f"{stats.read / max(stats.seconds, 1e-9):,.0f}",
         )
     _out.print(table)
-    _out.print(f"{summary.seconds:.1f}s")
+    _out.print(f"total {summary.seconds:.1f}s")
     for origin in summary.unrecognized:
         _err.print(f"[yellow]unrecognized[/] {origin} (dead-lettered; use --type to force)")
     for origin in summary.empty:

@@ -180,6 +180,11 @@ class BulkWriter:
             raise _RetryableItems(retry)
 
 
+def _transient(result: dict[str, Any]) -> bool:
+    """An index deleted while we wrote to it: auto-created again on the retry."""
+    return (result.get("error") or {}).get("type") == "index_not_found_exception"
+
+
 def _classify(action: Action, result: dict[str, Any], outcome: Outcome) -> bool:
     """Record one item's result; True when it must be retried."""
     status = result.get("status", 500)
@@ -187,7 +192,7 @@ def _classify(action: Action, result: dict[str, Any], outcome: Outcome) -> bool:
         outcome.created.append(action)
     elif status == 409:
         outcome.duplicates.append(action)
-    elif status in RETRYABLE_STATUS:
+    elif status in RETRYABLE_STATUS or _transient(result):
         return True
     else:
         error = result.get("error") or {}

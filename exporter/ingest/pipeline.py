@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -86,12 +87,14 @@ class Ingestor:
             self._unrecognized(origin, payload)
             return
         self.summary.add(kind.name, files=1, bytes=len(data))
+        began = time.perf_counter()
         for action in self._actions(kind, origin, payload):
             self._buffer.append(action)
             self._buffered_bytes += len(action.source)
             full = len(self._buffer) >= self._settings.batch_docs
             if full or self._buffered_bytes >= self._settings.batch_bytes:
                 self._submit()
+        self.summary.add(kind.name, seconds=time.perf_counter() - began)
 
     def flush(self) -> None:
         """Wait until everything ingested so far is written (before marking a source done)."""

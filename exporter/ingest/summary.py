@@ -18,6 +18,7 @@ class SourceStats:
     duplicates: int = 0
     dead_lettered: int = 0
     bytes: int = 0
+    seconds: float = 0.0
 
 
 @dataclass
@@ -31,7 +32,7 @@ class IngestSummary:
     finished: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, source: str, **counts: int) -> None:
+    def add(self, source: str, **counts: float) -> None:
         """Add to ``source``'s counters."""
         with self._lock:
             stats = self.sources.setdefault(source, SourceStats())
@@ -54,8 +55,11 @@ class IngestSummary:
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``duskwatch ingest --json``."""
         return {
-            "sources": {name: asdict(stats) for name, stats in sorted(self.sources.items())},
-            "total": asdict(self.totals()),
+            "sources": {
+                name: {**asdict(stats), "seconds": round(stats.seconds, 3)}
+                for name, stats in sorted(self.sources.items())
+            },
+            "total": {**asdict(self.totals()), "seconds": round(self.seconds, 3)},
             "unrecognized_files": self.unrecognized,
             "empty_files": self.empty,
             "seconds": round(self.seconds, 3),
