@@ -1,0 +1,1 @@
+"""Detections: signature rules and threat lists (percolator), behaviour (aggregations)."""

@@ -1,0 +1,1 @@
+"""GuardDuty-format findings: what detections assert, built, stored and aggregated."""
