@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from exporter.parsers.base import DeadLetter, ParseResult, Position, Record
-from exporter.parsers.cloudtrail import (
+from exporter.parsers.jsonpayload import (
     is_cloudwatch_envelope,
     iter_json,
     iter_log_events,

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from exporter.parsers.base import DeadLetter, ParseResult, Position, Record, iter_lines
+from exporter.parsers.jsonpayload import iter_log_events, loads_message
 
 PANTHER_LOG_TYPE = "AWS.VPCDns"
 ENVELOPE_KEY = "logEvents"
@@ -76,24 +77,12 @@ def _record(obj: Any, text: str, position: Position) -> ParseResult:
     return Record(fields, position, text)
 
 
-def _envelope(obj: Mapping[str, Any], text: str, position: Position) -> Iterator[ParseResult]:
-    """The records of a CloudWatch Logs subscription envelope (none for a control message)."""
-    if obj.get("messageType") == "CONTROL_MESSAGE":
-        return
-    events = obj.get(ENVELOPE_KEY)
-    if not isinstance(events, list):
-        yield DeadLetter.of("logEvents is not a list", position, text)
-        return
-    for index, event in enumerate(events):
-        where = Position(position.origin, position.line, position.offset, index)
-        message = event.get("message") if isinstance(event, dict) else None
-        if not isinstance(message, str):
-            yield DeadLetter.of("log event has no message text", where, str(event)[:200])
-            continue
-        try:
-            yield _record(orjson.loads(message), message, where)
-        except orjson.JSONDecodeError as exc:
-            yield DeadLetter.of(f"log event message is not JSON: {exc}", where, message)
+def _message(
+    message: str, position: Position, _envelope: Mapping[str, Any]
+) -> Iterator[ParseResult]:
+    """One CloudWatch log event message: a query log record, or a dead letter."""
+    value = loads_message(message, position)
+    yield value if isinstance(value, DeadLetter) else _record(value, message, position)
 
 
 def _line(text: str, position: Position) -> Iterator[ParseResult]:
@@ -103,7 +92,7 @@ def _line(text: str, position: Position) -> Iterator[ParseResult]:
         return
     for value, value_text in values:
         if isinstance(value, dict) and ENVELOPE_KEY in value:
-            yield from _envelope(value, value_text, position)
+            yield from iter_log_events(value, value_text.encode(), position, _message)
         else:
             yield _record(value, value_text, position)
 

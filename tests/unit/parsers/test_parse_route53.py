@@ -79,7 +79,7 @@ def test_cloudwatch_envelope_gives_one_record_per_event() -> None:
     assert first.original == message
     assert first.position == Position("s3://bucket/dns.log", line=2, offset=1, index=0)
     assert isinstance(bad, DeadLetter)
-    assert bad.reason.startswith("log event message is not JSON")
+    assert bad.reason.startswith("log event message: invalid JSON")
     assert bad.position.index == 1
     assert third.position.index == 2
 
@@ -108,8 +108,8 @@ def test_cloudwatch_export_lines_carry_a_timestamp_prefix() -> None:
         (b"[1, 2]", "JSON value is not an object"),
         (b'{"eventName": "StopLogging"}', "not a Route 53 Resolver query log record"),
         (b'{"query": {}, "p_log_type": "OCSF.DnsActivity"}', "p_log_type 'OCSF.DnsActivity'"),
-        (b'{"logEvents": {"message": "x"}}', "logEvents is not a list"),
-        (envelope().replace(b"[]", b"[{}]"), "log event has no message text"),
+        (b'{"logEvents": {"message": "x"}}', "unexpected messageType None or logEvents"),
+        (envelope().replace(b"[]", b"[{}]"), "CloudWatch log event without a message"),
         (b"\xff" + LINE, "line is not valid UTF-8"),
         (b"{}{", "invalid JSON"),
     ],
