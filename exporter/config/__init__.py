@@ -73,6 +73,26 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True)
+class DetectionSettings:
+    """Percolator matching on ingest."""
+
+    enabled: bool
+    detector_id: str | None
+    rules_dirs: list[str]
+    concurrency: int
+
+
+@dataclass(frozen=True)
+class IntelSettings:
+    """Threat and trusted list limits and feeds."""
+
+    max_threat_lists: int
+    max_threat_entries: int
+    max_trusted_entries: int
+    feeds: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of Duskwatch's settings, with the file they came from (None: defaults only)."""
 
@@ -80,6 +100,8 @@ class Settings:
     server: ServerSettings
     ingest: IngestSettings
     logging: LoggingSettings
+    detection: DetectionSettings
+    intel: IntelSettings
     source: str | None = None
 
 
@@ -168,6 +190,13 @@ def _coerce(text: str, prop: Mapping[str, Any], name: str) -> Any:
     kinds = kinds if isinstance(kinds, list) else [kinds]
     if "null" in kinds and text == "":
         return None
+    if "array" in kinds:
+        return [item.strip() for item in text.split(",") if item.strip()]
+    if "object" in kinds:
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise ConfigError(f"{name}={text!r}: expected a JSON object") from None
     if "boolean" in kinds:
         if text.lower() in ("1", "true", "yes", "on"):
             return True
@@ -207,5 +236,7 @@ def _build(data: Mapping[str, Mapping[str, Any]], source: str | None) -> Setting
         server=_section(ServerSettings, data["server"]),
         ingest=_section(IngestSettings, data["ingest"]),
         logging=_section(LoggingSettings, data["logging"]),
+        detection=_section(DetectionSettings, data["detection"]),
+        intel=_section(IntelSettings, data["intel"]),
         source=source,
     )

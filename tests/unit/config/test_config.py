@@ -82,3 +82,22 @@ def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
         config.load(tmp_path / "nope.yaml", env={})
     with pytest.raises(ConfigError, match="not valid YAML"):
         config.load(write(tmp_path, "opensearch: [\n"), env={})
+
+
+def test_list_and_object_settings_from_environment() -> None:
+    settings = config.load(
+        env={
+            "DUSKWATCH_DETECTION_RULES_DIRS": "/a, /b",
+            "DUSKWATCH_INTEL_FEEDS": '{"tor": "https://example.org/tor"}',
+        }
+    )
+    assert settings.detection.rules_dirs == ["/a", "/b"]
+    assert settings.intel.feeds == {"tor": "https://example.org/tor"}
+    with pytest.raises(ConfigError, match="expected a JSON object"):
+        config.load(env={"DUSKWATCH_INTEL_FEEDS": "tor=https://x"})
+
+
+def test_detector_id_must_be_32_hex() -> None:
+    with pytest.raises(ConfigError, match="detection.detector_id"):
+        config.load(env={"DUSKWATCH_DETECTION_DETECTOR_ID": "not-hex"})
+    assert config.load(env={}).detection.detector_id is None
