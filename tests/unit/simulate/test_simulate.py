@@ -31,7 +31,6 @@ from exporter.simulate import (
 )
 from exporter.simulate.cloudtrail import Caller, api_call, user_identity
 from exporter.simulate.eks_audit import ObjectRef, audit_event, system_user
-from exporter.simulate.net import SCENARIO_NETWORK
 from exporter.simulate.route53 import query
 from exporter.simulate.run import time_range
 from exporter.simulate.vpcflow import probe
@@ -63,7 +62,7 @@ WINDOWS = {"cloudtrail": 300, "vpcflow": 600, "route53": 300, "eks-audit": 3600}
 NOT_INTERNET = [
     ipaddress.ip_network(n)
     for n in ("0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")
-    + ("100.64.0.0/10", "224.0.0.0/3", SCENARIO_NETWORK)
+    + ("100.64.0.0/10", "224.0.0.0/3")
 ]
 
 
