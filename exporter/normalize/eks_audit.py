@@ -7,6 +7,7 @@ type every indexed audit field must have. Small functions fill what needs logic.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -106,6 +107,7 @@ def normalize(record: Record) -> Doc:
     _categorize(doc, event)
     _period(doc, event)
     _envelope(doc, event.get(CLOUDWATCH_KEY))
+    _origin(doc, record.position.origin)
     _api_version(doc, event)
     _error(doc, event)
     _images(doc, event.get("requestObject"))
@@ -193,6 +195,32 @@ def _envelope(doc: Doc, envelope: Any) -> None:
     owner = envelope.get("owner")
     if isinstance(owner, str):
         set_path(doc, "cloud.account.id", owner)
+
+
+_ORIGIN_LAYOUTS = (
+    re.compile(r"/aws/eks/(?P<cluster>[^/]+)/cluster(?:/|$)"),
+    re.compile(r"(?:^|/)eks-audit/(?P<account>\d{12})/(?P<region>[a-z0-9-]+)/(?P<cluster>[^/]+)/"),
+)
+
+
+def _origin(doc: Doc, origin: str) -> None:
+    """Cluster, account and region from the file's path when the records lack them.
+
+    Two layouts: a path holding the log group ``/aws/eks/<cluster>/cluster``, and Duskwatch's
+    layout for exported audit logs ``eks-audit/<account>/<region>/<cluster>/...``.
+    """
+    for layout in _ORIGIN_LAYOUTS:
+        found = layout.search(origin)
+        if found is None:
+            continue
+        groups = found.groupdict()
+        if not get_path(doc, "orchestrator.cluster.name"):
+            set_path(doc, "orchestrator.cluster.name", groups["cluster"])
+        if groups.get("account") and not get_path(doc, "cloud.account.id"):
+            set_path(doc, "cloud.account.id", groups["account"])
+        if groups.get("region") and not get_path(doc, "cloud.region"):
+            set_path(doc, "cloud.region", groups["region"])
+        return
 
 
 def _api_version(doc: Doc, event: Mapping[str, Any]) -> None:

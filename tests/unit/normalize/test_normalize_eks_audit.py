@@ -386,3 +386,30 @@ def test_normalize_returns_a_document_or_raises_parse_error(
             continue
         assert isinstance(doc, dict)
         assert doc == normalize(record(dict(reversed(list(fields.items())))))
+
+
+def test_cluster_account_and_region_from_the_file_layout() -> None:
+    line = (
+        '{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a-1",'
+        '"stage":"ResponseComplete","requestURI":"/api/v1/pods","verb":"list",'
+        '"user":{"username":"alice"},"sourceIPs":["10.0.0.1"],'
+        '"requestReceivedTimestamp":"2025-03-02T11:20:05.101Z",'
+        '"stageTimestamp":"2025-03-02T11:20:05.201Z"}'
+    )
+    from exporter.parsers.eks_audit import PARSER
+
+    for origin, expected in (
+        (
+            "/logs/eks-audit/111122223333/eu-west-1/prod-eks/2025/03/02/a.log.gz",
+            ("prod-eks", "111122223333", "eu-west-1"),
+        ),
+        (
+            "s3://b/exports/aws/eks/blue/cluster/kube-apiserver-audit-1/000000.gz",
+            ("blue", None, None),
+        ),
+    ):
+        [record] = list(PARSER.parse(line.encode(), origin))
+        doc = normalize(record)  # type: ignore[arg-type]
+        assert doc["orchestrator"]["cluster"]["name"] == expected[0]
+        assert doc["cloud"].get("account", {}).get("id") == expected[1]
+        assert doc["cloud"].get("region") == expected[2]
