@@ -51,6 +51,8 @@ def bootstrap(ctx: typer.Context) -> None:
     for result in results:
         table.add_row(result.kind, result.name, result.outcome.value, result.detail)
     _out.print(table)
+    if any(result.outcome is bootstrapping.Outcome.FAILED for result in results):
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

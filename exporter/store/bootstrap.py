@@ -17,7 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from opensearchpy import NotFoundError, OpenSearch
+from opensearchpy import NotFoundError, OpenSearch, RequestError
 
 from exporter.errors import ConfigError
 
@@ -32,6 +32,7 @@ class Outcome(StrEnum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     SKIPPED = "skipped"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,50 @@ def bootstrap(client: OpenSearch, root: Path | None = None) -> list[Result]:
     for kind in KINDS:
         for path in sorted((root / kind.folder).glob("*.json")):
             results.append(_install(client, kind, path, plugins))
+    templates_changed = any(
+        r.kind.endswith("templates") and r.outcome in (Outcome.CREATED, Outcome.UPDATED)
+        for r in results
+    )
+    if templates_changed:
+        results.extend(_sync_existing_indices(client, root))
     return results
+
+
+def _sync_existing_indices(client: OpenSearch, root: Path) -> list[Result]:
+    """Give indices created before a template change the fields the template now maps.
+
+    Mapping changes are additive: a new field is added; a changed type cannot be and is
+    reported as failed (reindex to apply it).
+    """
+    results = []
+    for path in sorted((root / "index_templates").glob("*.json")):
+        patterns = ",".join(_read(path).get("index_patterns", []))
+        existing = client.indices.get(index=patterns, allow_no_indices=True) if patterns else {}
+        for index, current in sorted(existing.items()):
+            simulated = client.transport.perform_request(
+                "POST", f"/_index_template/_simulate_index/{index}"
+            )
+            wanted = simulated["template"].get("mappings", {}).get("properties", {})
+            if _covers(current.get("mappings", {}).get("properties", {}), wanted):
+                continue
+            try:
+                client.indices.put_mapping(index=index, body={"properties": wanted})
+            except RequestError as exc:
+                results.append(Result("mappings", index, Outcome.FAILED, str(exc.info)[:300]))
+                continue
+            results.append(Result("mappings", index, Outcome.UPDATED, f"synced with {path.stem}"))
+    return results
+
+
+def _covers(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """True when every field of ``wanted`` is already mapped in ``current``."""
+    for name, spec in wanted.items():
+        have = current.get(name)
+        if have is None:
+            return False
+        if "properties" in spec and not _covers(have.get("properties", {}), spec["properties"]):
+            return False
+    return True
 
 
 def _install(client: OpenSearch, kind: ObjectKind, path: Path, plugins: set[str]) -> Result:

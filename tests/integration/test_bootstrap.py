@@ -53,3 +53,24 @@ def test_event_indices_get_their_alias_and_mapping(client: OpenSearch) -> None:
         assert mapping["dynamic"] == "false"
     finally:
         client.indices.delete(index=index)
+
+
+def test_existing_indices_get_fields_added_to_their_template(
+    client: OpenSearch, tmp_path: Path
+) -> None:
+    root = tmp_path / "mappings"
+    shutil.copytree(mappings_dir(), root)
+    index = "duskwatch-events-route53-2001.01.02"
+    client.indices.create(index=index)
+    path = root / "component_templates" / "duskwatch-events-route53.json"
+    body = json.loads(path.read_text())
+    body["template"]["mappings"]["properties"]["added_by_test"] = {"type": "keyword"}
+    path.write_text(json.dumps(body))
+    try:
+        results = {(r.kind, r.name): r.outcome for r in bootstrap(client, root)}
+        assert results[("mappings", index)] is Outcome.UPDATED
+        mapping = client.indices.get_mapping(index=index)[index]["mappings"]["properties"]
+        assert mapping["added_by_test"] == {"type": "keyword"}
+    finally:
+        client.indices.delete(index=index)
+        bootstrap(client)
