@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from exporter.errors import ParseError
-from exporter.normalize.ecs import Doc, FieldMap, as_ip, parse_timestamp, unique
+from exporter.normalize.ecs import Doc, FieldMap, as_ip, bounded, parse_timestamp, unique
 from exporter.parsers.base import Record
 
 DATASET = "aws.cloudtrail"
@@ -63,6 +65,7 @@ FIELD_MAP: FieldMap = {
     f"{_SESSION}.mfa_authenticated": f"{_SOURCE_SESSION}.attributes.mfaAuthenticated",
     f"{_SESSION}.source_identity": f"{_SOURCE_SESSION}.sourceIdentity",
     f"{_SESSION}.ec2_role_delivery": f"{_SOURCE_SESSION}.ec2RoleDelivery",
+    f"{_SESSION}.assumed_root": f"{_SOURCE_SESSION}.assumedRoot",
     f"{_SESSION}.session_issuer.type": f"{_SOURCE_SESSION}.sessionIssuer.type",
     f"{_SESSION}.session_issuer.arn": f"{_SOURCE_SESSION}.sessionIssuer.arn",
     f"{_SESSION}.session_issuer.principal_id": f"{_SOURCE_SESSION}.sessionIssuer.principalId",
@@ -72,7 +75,6 @@ FIELD_MAP: FieldMap = {
 """ECS path <- CloudTrail path for plain values (objects and arrays there are not copied)."""
 
 RAW_MAP: FieldMap = {
-    "request_parameters": "requestParameters",
     "response_elements": "responseElements",
     "additional_eventdata": "additionalEventData",
     "service_event_details": "serviceEventDetails",
@@ -226,6 +228,43 @@ def identity(record: Record) -> str | None:
     return event_id if isinstance(event_id, str) and event_id else None
 
 
+def _request_parameters(doc: Doc, trail: Doc, parameters: Any, name: str) -> None:
+    """aws.cloudtrail.request_parameters (indexed as flat_object: an object, strings bounded)
+    and duskwatch.s3.public_policy for a bucket policy that grants everyone access."""
+    if not isinstance(parameters, Mapping):
+        return
+    trail["request_parameters"] = bounded(parameters)
+    if name == "PutBucketPolicy":
+        doc.setdefault("duskwatch", {})["s3"] = {
+            "public_policy": is_public_policy(parameters.get("bucketPolicy"))
+        }
+
+
+def is_public_policy(policy: Any) -> bool:
+    """True when a bucket policy has an unconditional Allow for every principal."""
+    if isinstance(policy, str):
+        try:
+            policy = orjson.loads(policy)
+        except orjson.JSONDecodeError:
+            return False
+    statements = policy.get("Statement") if isinstance(policy, Mapping) else None
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    if not isinstance(statements, list):
+        return False
+    return any(_public_statement(s) for s in statements if isinstance(s, Mapping))
+
+
+def _public_statement(statement: Mapping[str, Any]) -> bool:
+    if statement.get("Effect") != "Allow" or statement.get("Condition"):
+        return False
+    principal = statement.get("Principal")
+    if isinstance(principal, Mapping):
+        principal = principal.get("AWS")
+    principals = principal if isinstance(principal, list) else [principal]
+    return "*" in principals
+
+
 def normalize(record: Record) -> Doc:
     """The ECS document for one CloudTrail record; ParseError when it is not one."""
     fields = canonical(record.fields)
@@ -245,6 +284,7 @@ def normalize(record: Record) -> Doc:
     for target, source in BOOL_MAP.items():
         if (flag := as_bool(fields.get(source))) is not None:
             trail[target] = flag
+    _request_parameters(doc, trail, fields.get("requestParameters"), name)
     doc["event"]["original"] = record.original
     _categorize(doc["event"], fields, name)
     _account(doc, fields)

@@ -131,3 +131,18 @@ def parent_domains(name: str) -> list[str]:
     """The name and every parent with at least two labels, most specific first."""
     labels = [label for label in name.rstrip(".").lower().split(".") if label]
     return [".".join(labels[i:]) for i in range(0, max(len(labels) - 1, 0))]
+
+
+INDEXED_TEXT_LIMIT = 8192
+"""Longest string kept in an indexed free-form object (flat_object refuses > 32 KiB values)."""
+
+
+def bounded(value: Any, limit: int = INDEXED_TEXT_LIMIT) -> Any:
+    """``value`` with every string cut to ``limit`` characters, nested objects and lists too."""
+    if isinstance(value, str):
+        return value[:limit]
+    if isinstance(value, Mapping):
+        return {key: bounded(item, limit) for key, item in value.items()}
+    if isinstance(value, list):
+        return [bounded(item, limit) for item in value]
+    return value

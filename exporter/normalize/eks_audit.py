@@ -18,6 +18,7 @@ from exporter.normalize.ecs import (
     add_related,
     apply_field_map,
     as_ip,
+    bounded,
     get_path,
     parse_timestamp,
     set_path,
@@ -59,7 +60,7 @@ SHAPES: Mapping[str, type] = {
     "objectRef.subresource": str, "objectRef.namespace": str, "objectRef.name": str,
     "objectRef.apiGroup": str, "objectRef.apiVersion": str, "objectRef.uid": str,
     "responseStatus": dict, "responseStatus.code": int, "responseStatus.status": str,
-    "responseStatus.reason": str, "annotations": dict,
+    "responseStatus.reason": str, "annotations": dict, "requestObject": dict,
 }  # fmt: skip
 """JSON type of every audit field that is indexed; lists must hold strings."""
 
@@ -146,6 +147,8 @@ def _event_time(event: Mapping[str, Any]) -> str:
 def _audit(event: Mapping[str, Any]) -> Doc:
     """kubernetes.audit: the event's own keys, annotation keys with ``.`` made ``_``."""
     audit = {key: event[key] for key in AUDIT_KEYS if key in event}
+    if "requestObject" in audit:  # indexed as flat_object: strings bounded
+        audit["requestObject"] = bounded(audit["requestObject"])
     annotations = audit.get("annotations")
     if isinstance(annotations, Mapping):
         audit["annotations"] = {key.replace(".", "_"): value for key, value in annotations.items()}

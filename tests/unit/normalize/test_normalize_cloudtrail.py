@@ -223,10 +223,12 @@ def test_every_emitted_field_is_mapped_or_deliberately_unindexed() -> None:
 def test_ecs_fields_we_map_have_the_ecs_type() -> None:
     ecs = ecs_types()
     for path, kind in mapped_fields("duskwatch-events-cloudtrail").items():
-        if not path.startswith("aws."):
+        if not path.startswith(("aws.", "duskwatch.")):
             assert ecs[path] == kind, path
     emitted = {path for doc in DOCS for path, _ in flatten(doc)}
-    assert {p for p in emitted if not p.startswith(("aws.", "@timestamp"))} <= set(ecs)
+    assert {p for p in emitted if not p.startswith(("aws.", "duskwatch.", "@timestamp"))} <= set(
+        ecs
+    )
 
 
 def test_source_doc_names_every_field() -> None:
@@ -363,7 +365,7 @@ def test_odd_value_shapes_are_not_copied_to_indexed_fields() -> None:
     doc = normalize(record(fields))
     assert "user_agent" not in doc
     assert "read_only" not in doc["aws"]["cloudtrail"]
-    assert doc["aws"]["cloudtrail"]["request_parameters"] == [1]
+    assert "request_parameters" not in doc["aws"]["cloudtrail"]  # indexed as an object only
 
 
 @pytest.mark.parametrize(
@@ -471,3 +473,29 @@ def test_field_tree_copies_what_apply_field_map_copies(
         copied: dict[str, Any] = {}
         FIELD_TREE.copy(copied, fields)
         assert copied == apply_field_map({}, fields, plain)
+
+
+def test_request_parameters_are_bounded_and_public_policies_flagged() -> None:
+    policy = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}]}
+    fields = {
+        **EVENT,
+        "eventName": "PutBucketPolicy",
+        "requestParameters": {"bucketName": "b", "bucketPolicy": policy, "note": "x" * 9000},
+    }
+    doc = normalize(record(fields))
+    assert len(doc["aws"]["cloudtrail"]["request_parameters"]["note"]) == 8192
+    assert doc["duskwatch"]["s3"]["public_policy"] is True
+    conditional = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+            }
+        ]
+    }
+    fields["requestParameters"] = {
+        "bucketName": "b",
+        "bucketPolicy": orjson.dumps(conditional).decode(),
+    }
+    assert normalize(record(fields))["duskwatch"]["s3"]["public_policy"] is False
