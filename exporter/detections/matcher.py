@@ -1,0 +1,177 @@
+"""Matching on ingest: newly created event documents → percolator hits → findings.
+
+The ingest pipeline hands every batch of *newly created* documents (never duplicates) to a
+:class:`Matcher`. One multi-document percolate request per batch finds every signature rule
+and every threat / trusted list entry that matches; trusted entries silence the threat hits
+and the rule hits of CloudTrail and flow events from the same address (trusted wins, as in
+GuardDuty); the remaining hits become GuardDuty findings, aggregated within the batch and
+upserted (a repeat of the same activity updates the existing finding). At most
+``concurrency`` percolate requests run at once, so detection never floods the cluster.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from opensearchpy import OpenSearch
+
+from exporter.detections.percolate import Match, percolate
+from exporter.detections.rules.finding import rule_finding
+from exporter.detections.rules.model import Rule
+from exporter.detections.threatintel.findings import intel_findings
+from exporter.detections.threatintel.model import IntelHit
+from exporter.detections.threatintel.queries import percolatable
+from exporter.findings.build import build_finding
+from exporter.findings.spec import FindingSpec
+from exporter.findings.store import FINDINGS_INDEX, upsert
+from exporter.ingest.bulk import Action
+from exporter.logtypes import LogType
+
+RULES_INDEX = "duskwatch-rules"
+INTEL_INDEX = "duskwatch-threatintel"
+TRUSTED_SILENCES = frozenset({"cloudtrail", "vpcflow"})
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class MatchStats:
+    """What matching did over a run."""
+
+    documents: int = 0
+    rule_hits: int = 0
+    intel_hits: int = 0
+    silenced: int = 0
+    findings: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts: int) -> None:
+        """Add to the counters (thread-safe)."""
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+
+@dataclass(frozen=True)
+class Indices:
+    """Where rules, list entries and findings live."""
+
+    rules: str = RULES_INDEX
+    intel: str = INTEL_INDEX
+    findings: str = FINDINGS_INDEX
+
+
+class Matcher:
+    """A ``created`` callback for :class:`exporter.ingest.pipeline.Ingestor`."""
+
+    def __init__(
+        self,
+        client: OpenSearch,
+        rules: Iterable[Rule],
+        *,
+        detector_id: str,
+        indices: Indices = Indices(),
+        concurrency: int = 1,
+    ) -> None:
+        self._client = client
+        self._rules = {rule.id: rule for rule in rules}
+        self._detector_id = detector_id
+        self._indices = indices
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self.stats = MatchStats()
+
+    def __call__(self, kind: LogType, created: list[Action]) -> None:
+        """Percolate newly created documents of ``kind`` and upsert the findings they make."""
+        events = [orjson.loads(action.source) for action in created]
+        with self._slots:
+            matches = percolate(
+                self._client,
+                [self._indices.rules, self._indices.intel],
+                [percolatable(event) for event in events],
+                query_filter=_for_log_type(kind.name),
+            )
+            findings = self.findings(kind.name, events, [a.doc_id for a in created], matches)
+            if findings:
+                upsert(self._client, findings, self._indices.findings)
+        self.stats.add(documents=len(events), findings=len(findings))
+
+    def findings(
+        self,
+        log_type: str,
+        events: Sequence[Mapping[str, Any]],
+        doc_ids: Sequence[str],
+        matches: Sequence[Match],
+    ) -> list[dict[str, Any]]:
+        """The findings ``matches`` make, one per finding id (occurrences merged)."""
+        now = datetime.now(UTC)
+        by_slot: dict[int, list[Match]] = defaultdict(list)
+        for match in matches:
+            by_slot[match.slot].append(match)
+        merged: dict[str, dict[str, Any]] = {}
+        for slot, hits in sorted(by_slot.items()):
+            for spec in self._specs(log_type, events[slot], hits):
+                finding = build_finding(
+                    spec,
+                    events[slot],
+                    log_type=log_type,
+                    now=now,
+                    detector_id=self._detector_id,
+                    occurrence=doc_ids[slot],
+                )
+                _merge(merged, finding)
+        return list(merged.values())
+
+    def _specs(
+        self, log_type: str, event: Mapping[str, Any], hits: Sequence[Match]
+    ) -> list[FindingSpec]:
+        intel = [
+            IntelHit.from_source(m.source) for m in hits if m.index.startswith(self._indices.intel)
+        ]
+        rules = [
+            self._rules[str(m.source.get("rule_id"))]
+            for m in hits
+            if not m.index.startswith(self._indices.intel)
+            and str(m.source.get("rule_id")) in self._rules
+        ]
+        trusted = any(hit.list_kind == "trusted" for hit in intel)
+        silenced = trusted and log_type in TRUSTED_SILENCES
+        self.stats.add(rule_hits=len(rules), intel_hits=len(intel), silenced=len(rules) * silenced)
+        specs = [] if silenced else [rule_finding(rule, event) for rule in rules]
+        return specs + intel_findings(event, log_type, intel)
+
+
+def _for_log_type(log_type: str) -> dict[str, Any]:
+    """Rules for this log type, and every list entry (entries carry no ``log_types``)."""
+    return {
+        "bool": {
+            "should": [
+                {"term": {"log_types": log_type}},
+                {"bool": {"must_not": {"exists": {"field": "log_types"}}}},
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+
+
+def _merge(merged: dict[str, dict[str, Any]], finding: dict[str, Any]) -> None:
+    """Fold a repeat of the same finding within one batch into the first one."""
+    first = merged.get(finding["id"])
+    if first is None:
+        merged[finding["id"]] = finding
+        return
+    service, repeat = first["service"], finding["service"]
+    service["count"] += repeat["count"]
+    service["eventFirstSeen"] = min(service["eventFirstSeen"], repeat["eventFirstSeen"])
+    if repeat["eventLastSeen"] >= service["eventLastSeen"]:
+        service["eventLastSeen"] = repeat["eventLastSeen"]
+        service["action"] = repeat["action"]
+    occurrences = first.get("duskwatch", {}).get("occurrences")
+    if occurrences is not None:
+        occurrences.extend(finding.get("duskwatch", {}).get("occurrences", []))
