@@ -19,6 +19,8 @@ from rich.progress import (
 from rich.table import Table
 
 from exporter.cli.context import AppContext
+from exporter.detections.matcher import MatchStats
+from exporter.detections.setup import ingest_matcher
 from exporter.errors import DuskwatchError
 from exporter.ingest.pipeline import Ingestor
 from exporter.ingest.summary import IngestSummary
@@ -68,7 +70,8 @@ def ingest(
         raise DuskwatchError("nothing to ingest", hint="give PATHs, --s3 URL or --sqs URL")
     app: AppContext = ctx.ensure_object(AppContext)
     chosen = None if log_type == "auto" else log_type
-    ingestor = Ingestor(app.client(), app.settings.ingest)
+    matcher = ingest_matcher(app.client(), app.settings) if app.settings.detection.enabled else None
+    ingestor = Ingestor(app.client(), app.settings.ingest, on_created=matcher)
     quiet = as_json or not sys.stderr.isatty()
     try:
         if paths:
@@ -87,7 +90,7 @@ def ingest(
             )
     finally:
         summary = ingestor.close()
-    _report(summary, as_json)
+    _report(summary, matcher.stats if matcher else None, as_json)
 
 
 def _aws(service: str) -> Any:
@@ -121,9 +124,12 @@ def _progress(quiet: bool) -> Progress:
     )
 
 
-def _report(summary: IngestSummary, as_json: bool) -> None:
+def _report(summary: IngestSummary, matched: MatchStats | None, as_json: bool) -> None:
     if as_json:
-        sys.stdout.write(orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2).decode())
+        data = summary.to_dict()
+        if matched is not None:
+            data["detection"] = matched.to_dict()
+        sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
         sys.stdout.write("\n")
         return
     table = Table(
@@ -142,6 +148,13 @@ def _report(summary: IngestSummary, as_json: bool) -> None:
         )
     _out.print(table)
     _out.print(f"total {summary.seconds:.1f}s")
+    if matched is not None:
+        _out.print(
+            f"detection: {matched.documents:,} new documents matched, "
+            f"{matched.rule_hits} rule hits, {matched.intel_hits} list hits "
+            f"({matched.silenced} silenced by trusted lists), "
+            f"{matched.findings} findings written"
+        )
     for origin in summary.unrecognized:
         _err.print(f"[yellow]unrecognized[/] {origin} (dead-lettered; use --type to force)")
     for origin in summary.empty:

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from exporter.cli import ingest, simulate
 from exporter.cli.context import AppContext
+from exporter.detections.setup import install_detections
 from exporter.store import bootstrap as bootstrapping
 from exporter.store import doctor as doctoring
 
@@ -44,14 +45,18 @@ def doctor(
 
 
 def bootstrap(ctx: typer.Context) -> None:
-    """Install templates, policies, indices and monitors from mappings/ (idempotent)."""
+    """Install templates, policies, indices, signature rules and built-in lists (idempotent)."""
     app: AppContext = ctx.ensure_object(AppContext)
     results = bootstrapping.bootstrap(app.client())
     table = Table("kind", "name", "outcome", "detail")
     for result in results:
         table.add_row(result.kind, result.name, result.outcome.value, result.detail)
+    detections = install_detections(app.client(), app.settings)
+    for row in detections:
+        table.add_row(row.kind, row.name, row.outcome, row.detail)
     _out.print(table)
-    if any(result.outcome is bootstrapping.Outcome.FAILED for result in results):
+    failed = any(result.outcome is bootstrapping.Outcome.FAILED for result in results)
+    if failed or any(row.outcome == "failed" for row in detections):
         raise typer.Exit(1)
 
 

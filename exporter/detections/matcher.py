@@ -23,19 +23,18 @@ import orjson
 from opensearchpy import OpenSearch
 
 from exporter.detections.percolate import Match, percolate
+from exporter.detections.rules.compile import RULES_INDEX
 from exporter.detections.rules.finding import rule_finding
 from exporter.detections.rules.model import Rule
 from exporter.detections.threatintel.findings import intel_findings
 from exporter.detections.threatintel.model import IntelHit
-from exporter.detections.threatintel.queries import percolatable
+from exporter.detections.threatintel.queries import THREATINTEL_INDEX, percolatable
 from exporter.findings.build import build_finding
 from exporter.findings.spec import FindingSpec
 from exporter.findings.store import FINDINGS_INDEX, upsert
 from exporter.ingest.bulk import Action
 from exporter.logtypes import LogType
 
-RULES_INDEX = "duskwatch-rules"
-INTEL_INDEX = "duskwatch-threatintel"
 TRUSTED_SILENCES = frozenset({"cloudtrail", "vpcflow"})
 
 log = logging.getLogger(__name__)
@@ -52,6 +51,11 @@ class MatchStats:
     findings: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def to_dict(self) -> dict[str, int]:
+        """The counters, for ``--json`` output."""
+        names = ("documents", "rule_hits", "intel_hits", "silenced", "findings")
+        return {name: getattr(self, name) for name in names}
+
     def add(self, **counts: int) -> None:
         """Add to the counters (thread-safe)."""
         with self._lock:
@@ -64,7 +68,7 @@ class Indices:
     """Where rules, list entries and findings live."""
 
     rules: str = RULES_INDEX
-    intel: str = INTEL_INDEX
+    intel: str = THREATINTEL_INDEX
     findings: str = FINDINGS_INDEX
 
 
@@ -161,17 +165,23 @@ def _for_log_type(log_type: str) -> dict[str, Any]:
 
 
 def _merge(merged: dict[str, dict[str, Any]], finding: dict[str, Any]) -> None:
-    """Fold a repeat of the same finding within one batch into the first one."""
+    """Fold a repeat of the same finding within one batch: counts add up, first-seen is the
+    earliest, and the latest occurrence's details (resource, action, evidence) win, as the
+    store does across batches."""
     first = merged.get(finding["id"])
     if first is None:
         merged[finding["id"]] = finding
         return
-    service, repeat = first["service"], finding["service"]
-    service["count"] += repeat["count"]
-    service["eventFirstSeen"] = min(service["eventFirstSeen"], repeat["eventFirstSeen"])
-    if repeat["eventLastSeen"] >= service["eventLastSeen"]:
-        service["eventLastSeen"] = repeat["eventLastSeen"]
-        service["action"] = repeat["action"]
-    occurrences = first.get("duskwatch", {}).get("occurrences")
-    if occurrences is not None:
-        occurrences.extend(finding.get("duskwatch", {}).get("occurrences", []))
+    older, newer = sorted((first, finding), key=lambda f: f["service"]["eventLastSeen"] or "")
+    newer["service"]["count"] = first["service"]["count"] + finding["service"]["count"]
+    seen = [
+        f["service"]["eventFirstSeen"] for f in (first, finding) if f["service"]["eventFirstSeen"]
+    ]
+    newer["service"]["eventFirstSeen"] = min(seen) if seen else None
+    occurrences = [
+        *older.get("duskwatch", {}).get("occurrences", []),
+        *newer.get("duskwatch", {}).get("occurrences", []),
+    ]
+    if occurrences:
+        newer.setdefault("duskwatch", {})["occurrences"] = occurrences
+    merged[finding["id"]] = newer

@@ -11,7 +11,8 @@ read-modify-write per document; ``retry_on_conflict`` covers concurrent writers)
 - archive state: an occurrence carrying ``duskwatch.suppressed_by`` (a suppression rule)
   archives the finding and marks it; a finding marked so stays archived; otherwise a
   recurrence makes an archived finding (archived by hand) active again;
-- an occurrence id already counted (``duskwatch.occurrences``, the last 100 kept) is a no-op.
+- an occurrence id already counted (``duskwatch.occurrences``, the last 100 kept) is a no-op;
+  a batch of occurrences of which some were counted adds only the new ones.
 """
 
 from __future__ import annotations
@@ -46,15 +47,17 @@ MERGE_SCRIPT = """
 def old = ctx._source; def inc = params.finding; def s = old.service; def n = inc.service;
 def mark = inc.duskwatch == null ? null : inc.duskwatch.suppressed_by;
 def seen = inc.duskwatch == null ? null : inc.duskwatch.occurrences;
+long added = n.count;
 if (seen != null) {
   if (old.duskwatch == null) { old.duskwatch = new HashMap(); }
   if (old.duskwatch.occurrences == null) { old.duskwatch.occurrences = new ArrayList(); }
-  def kept = old.duskwatch.occurrences; boolean fresh = false;
-  for (def o : seen) { if (!kept.contains(o)) { kept.add(o); fresh = true; } }
-  if (!fresh) { ctx.op = 'none'; return; }
+  def kept = old.duskwatch.occurrences; int fresh = 0;
+  for (def o : seen) { if (!kept.contains(o)) { kept.add(o); fresh++; } }
+  if (fresh == 0) { ctx.op = 'none'; return; }
+  if (fresh < seen.size()) { added = fresh; }
   if (kept.size() > params.keep) { kept.subList(0, kept.size() - params.keep).clear(); }
 }
-s.count += n.count;
+s.count += added;
 if (n.eventFirstSeen.compareTo(s.eventFirstSeen) < 0) { s.eventFirstSeen = n.eventFirstSeen; }
 if (n.eventLastSeen.compareTo(s.eventLastSeen) >= 0) {
   s.eventLastSeen = n.eventLastSeen;

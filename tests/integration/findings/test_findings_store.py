@@ -172,6 +172,19 @@ def test_an_occurrence_is_counted_once(client: OpenSearch, index: str) -> None:
     assert merged["duskwatch"]["occurrences"] == ["events-1/doc-1", "events-1/doc-2"]
 
 
+def test_a_batch_partly_counted_before_adds_only_its_new_occurrences(
+    client: OpenSearch, index: str
+) -> None:
+    first = finding(T0)
+    first["duskwatch"] = {"occurrences": ["e/1"]}
+    store.upsert(client, [first], index)
+    batch = finding(T0 + timedelta(minutes=1))
+    batch["service"]["count"] = 3
+    batch["duskwatch"] = {"occurrences": ["e/1", "e/2", "e/3"]}
+    store.upsert(client, [batch], index)
+    assert stored(client, index, first["id"])["service"]["count"] == 3
+
+
 def test_invalid_findings_are_not_written(client: OpenSearch, index: str) -> None:
     broken = finding(T0)
     broken["severity"] = 12.0
