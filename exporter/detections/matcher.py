@@ -15,20 +15,26 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from opensearchpy import OpenSearch
 
-from exporter.detections.percolate import Match, percolate
+from exporter.detections.percolate import Match, percolate, project
 from exporter.detections.rules.compile import RULES_INDEX
 from exporter.detections.rules.finding import rule_finding
 from exporter.detections.rules.model import Rule
+from exporter.detections.rules.query import query_fields
 from exporter.detections.threatintel.findings import intel_findings
 from exporter.detections.threatintel.model import IntelHit
-from exporter.detections.threatintel.queries import THREATINTEL_INDEX, percolatable
+from exporter.detections.threatintel.queries import (
+    DOMAIN_FIELD,
+    IP_FIELD,
+    THREATINTEL_INDEX,
+    percolatable,
+)
 from exporter.findings.build import build_finding
 from exporter.findings.spec import FindingSpec
 from exporter.findings.store import FINDINGS_INDEX, upsert
@@ -36,6 +42,7 @@ from exporter.ingest.bulk import Action
 from exporter.logtypes import LogType
 
 TRUSTED_SILENCES = frozenset({"cloudtrail", "vpcflow"})
+INTEL_FIELDS = frozenset({IP_FIELD, DOMAIN_FIELD})
 
 log = logging.getLogger(__name__)
 
@@ -86,25 +93,33 @@ class Matcher:
     ) -> None:
         self._client = client
         self._rules = {rule.id: rule for rule in rules}
+        self._fields = _fields_by_log_type(self._rules.values())
         self._detector_id = detector_id
         self._indices = indices
         self._slots = threading.BoundedSemaphore(concurrency)
         self.stats = MatchStats()
 
-    def __call__(self, kind: LogType, created: list[Action]) -> None:
-        """Percolate newly created documents of ``kind`` and upsert the findings they make."""
-        events = [orjson.loads(action.source) for action in created]
+    def __call__(self, kind: LogType, created: list[Action]) -> list[str]:
+        """Percolate newly created documents of ``kind``, upsert their findings, return the ids."""
+        events = [action.document or orjson.loads(action.source) for action in created]
+        fields = self._fields.get(kind.name, INTEL_FIELDS)
+        lean = [project(percolatable(event), fields) for event in events]
+        slots = [slot for slot, doc in enumerate(lean) if doc]  # nothing to match: skipped
         with self._slots:
-            matches = percolate(
-                self._client,
-                [self._indices.rules, self._indices.intel],
-                [percolatable(event) for event in events],
-                query_filter=_for_log_type(kind.name),
-            )
+            matches = [
+                replace(match, slot=slots[match.slot])
+                for match in percolate(
+                    self._client,
+                    [self._indices.rules, self._indices.intel],
+                    [lean[slot] for slot in slots],
+                    query_filter=_for_log_type(kind.name),
+                )
+            ]
             findings = self.findings(kind.name, events, [a.doc_id for a in created], matches)
             if findings:
                 upsert(self._client, findings, self._indices.findings)
         self.stats.add(documents=len(events), findings=len(findings))
+        return [finding["id"] for finding in findings]
 
     def findings(
         self,
@@ -149,6 +164,15 @@ class Matcher:
         self.stats.add(rule_hits=len(rules), intel_hits=len(intel), silenced=len(rules) * silenced)
         specs = [] if silenced else [rule_finding(rule, event) for rule in rules]
         return specs + intel_findings(event, log_type, intel)
+
+
+def _fields_by_log_type(rules: Iterable[Rule]) -> dict[str, frozenset[str]]:
+    """Every field a stored query may read, per log type: the rules' fields plus the lists'."""
+    fields: dict[str, set[str]] = defaultdict(lambda: set(INTEL_FIELDS))
+    for rule in rules:
+        for log_type in rule.log_types:
+            fields[log_type] |= query_fields(rule.query)
+    return {log_type: frozenset(names) for log_type, names in fields.items()}
 
 
 def _for_log_type(log_type: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ page holds, the batch is split in halves until every page is complete.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,32 @@ def lean(document: Mapping[str, Any]) -> dict[str, Any]:
         return dict(document)
     trimmed = {k: v for k, v in event.items() if k not in STRIPPED_FIELDS}
     return {**document, "event": trimmed}
+
+
+def project(document: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """Only the parts of ``document`` that the given dotted fields read.
+
+    A path is followed as deep as the document goes: the value at its end is kept whole, and
+    so is a list met on the way (arrays of objects) — stored queries see exactly what they
+    would see in the full document, while the percolator parses far less.
+    """
+    kept: dict[str, Any] = {}
+    for path in fields:
+        _copy_path(document, kept, path.split("."))
+    return kept
+
+
+def _copy_path(source: Mapping[str, Any], target: dict[str, Any], keys: list[str]) -> None:
+    key, rest = keys[0], keys[1:]
+    if key not in source:
+        return
+    value = source[key]
+    if not rest or not isinstance(value, Mapping):
+        target[key] = value
+        return
+    branch = target.setdefault(key, {})
+    if isinstance(branch, dict):
+        _copy_path(value, branch, rest)
 
 
 def percolate(

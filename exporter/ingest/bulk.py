@@ -9,7 +9,7 @@ items the mapping rejects are returned as rejections for the dead-letter index.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +39,8 @@ class Action:
     doc_id: str
     source: bytes
     tag: Any = None
+    document: Mapping[str, Any] | None = None
+    """The document ``source`` serializes, when the writer has it (spares a re-parse)."""
 
     def lines(self) -> bytes:
         """The two NDJSON lines of this create action."""

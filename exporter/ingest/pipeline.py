@@ -34,7 +34,7 @@ ECS_VERSION = {"version": "8.17.0"}
 
 log = logging.getLogger(__name__)
 
-CreatedCallback = Callable[[LogType, list[Action]], None]
+CreatedCallback = Callable[[LogType, list[Action]], object]
 ProgressCallback = Callable[[str, int], None]
 
 
@@ -150,6 +150,7 @@ class Ingestor:
             doc_id,
             orjson.dumps(doc),
             tag=(kind, record),
+            document=doc,
         )
 
     def _submit(self) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from exporter.detections.threatintel.indicators import is_public, parse_address
@@ -50,14 +51,21 @@ def ip_prefixes(addresses: Iterable[Any]) -> list[str]:
     """Every network (/0 up to the host) of each public address: the percolated side of IPs."""
     prefixes: list[str] = []
     for value in addresses:
-        address = parse_address(value) if isinstance(value, str) else None
-        if address is None or not is_public(address):
-            continue
-        network = ipaddress.ip_network(address)
-        prefixes.extend(
-            str(network.supernet(new_prefix=length)) for length in range(network.prefixlen + 1)
-        )
+        if isinstance(value, str):
+            prefixes.extend(_prefixes(value))
     return prefixes
+
+
+@lru_cache(maxsize=65536)
+def _prefixes(value: str) -> tuple[str, ...]:
+    """The networks of one address (cached: the same peers recur across events)."""
+    address = parse_address(value)
+    if address is None or not is_public(address):
+        return ()
+    network = ipaddress.ip_network(address)
+    return tuple(
+        str(network.supernet(new_prefix=length)) for length in range(network.prefixlen + 1)
+    )
 
 
 def entry_id(list_kind: ListKind, list_name: str, indicator: str) -> str:

@@ -80,3 +80,20 @@ def test_query_filter_and_lean_documents(client: OpenSearch, rules_index: str) -
     )
     assert len(percolate(client, [rules_index], docs)) == 1
     assert lean({"event": {"original": "raw", "action": "a"}}) == {"event": {"action": "a"}}
+
+
+def test_projection_keeps_what_queries_read() -> None:
+    from exporter.detections.percolate import project
+
+    doc = {
+        "event": {"action": "x", "original": "raw"},
+        "kubernetes": {"audit": {"requestObject": {"subjects": [{"name": "a", "kind": "User"}]}}},
+        "noise": 1,
+    }
+    kept = project(
+        doc, ["event.action", "kubernetes.audit.requestObject.subjects.name", "missing.field"]
+    )
+    assert kept == {
+        "event": {"action": "x"},
+        "kubernetes": {"audit": {"requestObject": {"subjects": [{"name": "a", "kind": "User"}]}}},
+    }
