@@ -32,6 +32,7 @@ from exporter.simulate import SimulationConfig, simulate
 from exporter.sources import files
 from exporter.store.bootstrap import bootstrap
 from exporter.store.client import connect
+from exporter.store.indices import EVENT_INDICES, delete_matching
 
 Payload = tuple[str, bytes]
 
@@ -77,16 +78,10 @@ def prebuilt(kind: LogType, payloads: list[Payload]) -> list[Action]:
     return actions
 
 
-def wipe(client: OpenSearch) -> None:
-    names = list(client.indices.get(index="duskwatch-events-*-*", allow_no_indices=True))
-    for start in range(0, len(names), 40):
-        client.indices.delete(index=",".join(names[start : start + 40]))
-
-
 def bench_end_to_end(
     client: OpenSearch, settings: config.Settings, payloads: list[tuple[str, Payload]]
 ) -> tuple[int, float]:
-    wipe(client)
+    delete_matching(client, EVENT_INDICES)
     ingestor = Ingestor(client, settings.ingest)
     started = time.perf_counter()
     for log_type, (origin, payload) in payloads:
@@ -98,7 +93,7 @@ def bench_end_to_end(
 def bench_raw_bulk(
     client: OpenSearch, settings: config.Settings, actions: list[Action]
 ) -> tuple[int, float]:
-    wipe(client)
+    delete_matching(client, EVENT_INDICES)
     writer = BulkWriter(client, concurrency=settings.ingest.concurrency)
     created = 0
 
@@ -161,7 +156,7 @@ def main() -> None:
     e2e_n, e2e_s = bench_end_to_end(client, settings, mix_payloads)
     raw_n, raw_s = bench_raw_bulk(client, settings, mix_actions)
     report("mix", int(totals[0]), totals[0] / totals[1], e2e_n / e2e_s, raw_n / raw_s)
-    wipe(client)
+    delete_matching(client, EVENT_INDICES)
 
 
 def report(name: str, records: int, parse: float, e2e: float, raw: float) -> None:

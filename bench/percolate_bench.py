@@ -38,6 +38,7 @@ from exporter.ingest.pipeline import Ingestor
 from exporter.logtypes import LogType
 from exporter.simulate import SimulationConfig, simulate
 from exporter.sources import files
+from exporter.store.indices import EVENT_INDICES, delete_matching
 
 
 def random_entries(count: int, seed: int = 7) -> list[str]:
@@ -52,12 +53,6 @@ def random_entries(count: int, seed: int = 7) -> list[str]:
         else:
             entries.add(str(address + rng.randrange(200)))
     return sorted(entries)
-
-
-def wipe_events(client: OpenSearch) -> None:
-    names = list(client.indices.get(index="duskwatch-events-*-*", allow_no_indices=True))
-    for start in range(0, len(names), 40):
-        client.indices.delete(index=",".join(names[start : start + 40]))
 
 
 class TimedMatcher:
@@ -101,7 +96,7 @@ class TimedMatcher:
 def ingest(
     client: OpenSearch, settings: config.Settings, root: Path, matcher: Any = None
 ) -> tuple[int, float]:
-    wipe_events(client)
+    delete_matching(client, EVENT_INDICES)
     ingestor = Ingestor(client, settings.ingest, on_created=matcher)
     began = time.perf_counter()
     for origin, data in files.read_files(files.expand([str(root)])):
@@ -204,7 +199,7 @@ def main() -> None:
                 f"{r['memory']:>22,.0f} {r['p50']:>6.2f} {r['p95']:>6.2f} "
                 f"{int(r['findings']):>9}"
             )
-        wipe_events(client)
+        delete_matching(client, EVENT_INDICES)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from exporter.findings.validation import validate
 from exporter.ingest.pipeline import Ingestor
 from exporter.simulate import SimulationConfig, simulate
 from exporter.sources import files
+from exporter.store.indices import EVENT_INDICES, delete_matching
 
 END = datetime(2025, 3, 10, tzinfo=UTC)
 RESOURCE_ID = {
@@ -145,9 +146,7 @@ def test_concurrent_overlapping_ingests_match_one(
         thread.join()
     concurrent = stored(clean, detection._indices.findings)  # noqa: SLF001
     assert concurrent
-    names = list(clean.indices.get(index="duskwatch-events-*-*"))
-    for start in range(0, len(names), 40):
-        clean.indices.delete(index=",".join(names[start : start + 40]))
+    delete_matching(clean, EVENT_INDICES)
     clean.delete_by_query(
         index=detection._indices.findings,  # noqa: SLF001
         body={"query": {"match_all": {}}},
