@@ -7,7 +7,9 @@ registered in :data:`SCENARIOS` add labelled behaviour to the same files (see :m
 """
 
 from exporter.simulate import scenarios as _builtin_scenarios  # noqa: F401  (registers them)
+from exporter.simulate import scenarios_kubernetes as _kube_scenarios  # noqa: F401  (registers them)
 from exporter.simulate import scenarios_lists as _list_scenarios  # noqa: F401  (registers them)
+from exporter.simulate import scenarios_more as _more_scenarios  # noqa: F401  (registers them)
 from exporter.simulate import scenarios_signatures as _rule_scenarios  # noqa: F401  (registers them)
 from exporter.simulate.inject import ScenarioWriter
 from exporter.simulate.labels import SCENARIOS, Scenario, ScenarioFn

@@ -9,6 +9,7 @@ be reported); a scenario's docstring is its label's note. Attacker addresses com
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -78,6 +79,7 @@ def labelled(
     def decorate(fn: OutcomeFn) -> OutcomeFn:
         notes = " ".join((fn.__doc__ or "").split())
 
+        @functools.wraps(fn)
         def run(model: Model, rng: Random, writer: ScenarioWriter) -> list[Scenario]:
             resource, (account, region), times = fn(model, rng, writer)
             start = datetime.fromtimestamp(math.floor(min(times)), UTC)

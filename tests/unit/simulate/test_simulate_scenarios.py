@@ -241,8 +241,11 @@ def at(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()
 
 
-def test_every_new_scenario_is_checked() -> None:
-    assert set(CHECKS) == set(SCENARIOS.names()) - {"root-console-signin"}
+def test_every_scenario_of_these_modules_is_checked() -> None:
+    modules = {"exporter.simulate.scenarios_signatures", "exporter.simulate.scenarios_lists"}
+    mine = {name for name, scenario in SCENARIOS.items() if scenario.__module__ in modules}
+    assert mine
+    assert set(CHECKS) == mine
 
 
 @pytest.mark.parametrize("name", list(CHECKS))
