@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -43,6 +44,8 @@ from exporter.logtypes import LogType
 
 TRUSTED_SILENCES = frozenset({"cloudtrail", "vpcflow"})
 INTEL_FIELDS = frozenset({IP_FIELD, DOMAIN_FIELD})
+PREFIX_KINDS_TTL = 10.0
+"""Seconds before a new list's network lengths are picked up by a running ingest."""
 
 log = logging.getLogger(__name__)
 
@@ -97,13 +100,15 @@ class Matcher:
         self._detector_id = detector_id
         self._indices = indices
         self._slots = threading.BoundedSemaphore(concurrency)
+        self._kinds: tuple[float, frozenset[str]] | None = None
         self.stats = MatchStats()
 
     def __call__(self, kind: LogType, created: list[Action]) -> list[str]:
         """Percolate newly created documents of ``kind``, upsert their findings, return the ids."""
         events = [action.document or orjson.loads(action.source) for action in created]
         fields = self._fields.get(kind.name, INTEL_FIELDS)
-        lean = [project(percolatable(event), fields) for event in events]
+        kinds = self._prefix_kinds()
+        lean = [project(percolatable(event, kinds), fields) for event in events]
         slots = [slot for slot, doc in enumerate(lean) if doc]  # nothing to match: skipped
         with self._slots:
             matches = [
@@ -120,6 +125,18 @@ class Matcher:
                 upsert(self._client, findings, self._indices.findings)
         self.stats.add(documents=len(events), findings=len(findings))
         return [finding["id"] for finding in findings]
+
+    def _prefix_kinds(self) -> frozenset[str]:
+        """The network lengths stored IP entries have (``v4/32``, ``v4/24`` ...), refreshed
+        every few seconds: events carry only those prefixes, so the percolator indexes a few
+        terms per address instead of 33 (129 for IPv6)."""
+        now = time.monotonic()
+        if self._kinds is None or now - self._kinds[0] > PREFIX_KINDS_TTL:
+            body = {"size": 0, "aggs": {"kinds": {"terms": {"field": "prefix", "size": 300}}}}
+            response = self._client.search(index=self._indices.intel, body=body)
+            buckets = response["aggregations"]["kinds"]["buckets"]
+            self._kinds = (now, frozenset(str(b["key"]) for b in buckets))
+        return self._kinds[1]
 
     def findings(
         self,

@@ -24,7 +24,7 @@ from exporter.detections.threatintel.model import Entry, ListKind
 THREATINTEL_INDEX = "duskwatch-threatintel"
 IP_FIELD = "duskwatch.ip_prefixes"
 DOMAIN_FIELD = "duskwatch.dns.parent_domains"
-QUERY_VERSION = "ip-prefixes-1"
+QUERY_VERSION = "ip-prefixes-2"
 """Part of every list's content digest: a new query shape rewrites stored lists."""
 
 
@@ -35,11 +35,23 @@ def percolator_query(entry: Entry) -> dict[str, Any]:
     return {"term": {IP_FIELD: str(ipaddress.ip_network(entry.indicator))}}
 
 
-def percolatable(event: Mapping[str, Any]) -> dict[str, Any]:
-    """``event`` with ``duskwatch.ip_prefixes`` of its ``related.ip``, ready to percolate."""
+def prefix_kind(entry: Entry) -> str | None:
+    """``v4/24``-style family and length of an IP or CIDR entry (None for a domain)."""
+    if entry.indicator_type == "domain":
+        return None
+    network = ipaddress.ip_network(entry.indicator)
+    return f"v{network.version}/{network.prefixlen}"
+
+
+def percolatable(event: Mapping[str, Any], kinds: frozenset[str] | None = None) -> dict[str, Any]:
+    """``event`` with ``duskwatch.ip_prefixes`` of its ``related.ip``, ready to percolate.
+
+    ``kinds`` (from :func:`prefix_kind` of the stored entries) limits the networks to the
+    lengths some entry has; None gives every length.
+    """
     related = event.get("related")
     addresses = related.get("ip", []) if isinstance(related, Mapping) else []
-    prefixes = ip_prefixes(addresses if isinstance(addresses, list) else [addresses])
+    prefixes = ip_prefixes(addresses if isinstance(addresses, list) else [addresses], kinds)
     if not prefixes:
         return dict(event)
     extra = event.get("duskwatch")
@@ -47,25 +59,26 @@ def percolatable(event: Mapping[str, Any]) -> dict[str, Any]:
     return {**event, "duskwatch": {**extra, "ip_prefixes": prefixes}}
 
 
-def ip_prefixes(addresses: Iterable[Any]) -> list[str]:
-    """Every network (/0 up to the host) of each public address: the percolated side of IPs."""
+def ip_prefixes(addresses: Iterable[Any], kinds: frozenset[str] | None = None) -> list[str]:
+    """The networks (/0 up to the host, or only ``kinds``) of each public address."""
     prefixes: list[str] = []
     for value in addresses:
         if isinstance(value, str):
-            prefixes.extend(_prefixes(value))
+            prefixes.extend(_prefixes(value, kinds))
     return prefixes
 
 
 @lru_cache(maxsize=65536)
-def _prefixes(value: str) -> tuple[str, ...]:
+def _prefixes(value: str, kinds: frozenset[str] | None) -> tuple[str, ...]:
     """The networks of one address (cached: the same peers recur across events)."""
     address = parse_address(value)
     if address is None or not is_public(address):
         return ()
     network = ipaddress.ip_network(address)
-    return tuple(
-        str(network.supernet(new_prefix=length)) for length in range(network.prefixlen + 1)
-    )
+    lengths = range(network.prefixlen + 1)
+    if kinds is not None:
+        lengths = [n for n in lengths if f"v{network.version}/{n}" in kinds]  # type: ignore[assignment]
+    return tuple(str(network.supernet(new_prefix=length)) for length in lengths)
 
 
 def entry_id(list_kind: ListKind, list_name: str, indicator: str) -> str:
@@ -85,6 +98,7 @@ def entry_document(
     """The percolator document of ``entry``; ``added_at`` marks the write's generation."""
     document: dict[str, Any] = {
         "query": percolator_query(entry),
+        "prefix": prefix_kind(entry),
         "list_name": list_name,
         "list_kind": list_kind,
         "indicator": entry.indicator,

@@ -24,6 +24,7 @@ from exporter.detections.threatintel.queries import (
     entry_id,
     ip_prefixes,
     percolator_query,
+    prefix_kind,
 )
 from exporter.errors import DuskwatchError
 
@@ -381,3 +382,13 @@ def test_ip_prefixes_cover_every_network_of_public_addresses() -> None:
     assert len([p for p in prefixes if "." in p]) == 33
     assert not any(p.startswith("10.0.0.") for p in prefixes)
     assert "2001:db8::1/128" in prefixes
+
+
+def test_ip_prefixes_limited_to_the_stored_lengths() -> None:
+    kinds = frozenset({"v4/32", "v4/24"})
+    assert ip_prefixes(["203.0.113.7", "2001:db8::1"], kinds) == [
+        "203.0.113.0/24",
+        "203.0.113.7/32",
+    ]
+    assert prefix_kind(Entry("198.51.100.0/24", "cidr")) == "v4/24"
+    assert prefix_kind(Entry("evil.example", "domain")) is None
