@@ -74,7 +74,7 @@ class TimedMatcher:
         ids = self.matcher(kind, created)
         if ids:
             self._pending.put((began, ids))
-        self.documents.extend(orjson.loads(a.source) for a in created)
+        self.documents.extend(a.document or orjson.loads(a.source) for a in created)
         return ids
 
     def close(self) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 from opensearchpy import OpenSearch
 
-from exporter.detections.percolate import Match, percolate, project
+from exporter.detections.percolate import Match, field_tree, percolate, project
 from exporter.detections.rules.compile import RULES_INDEX
 from exporter.detections.rules.finding import rule_finding
 from exporter.detections.rules.model import Rule
@@ -44,6 +44,7 @@ from exporter.logtypes import LogType
 
 TRUSTED_SILENCES = frozenset({"cloudtrail", "vpcflow"})
 INTEL_FIELDS = frozenset({IP_FIELD, DOMAIN_FIELD})
+INTEL_TREE = field_tree(INTEL_FIELDS)
 PREFIX_KINDS_TTL = 10.0
 """Seconds before a new list's network lengths are picked up by a running ingest."""
 
@@ -106,7 +107,7 @@ class Matcher:
     def __call__(self, kind: LogType, created: list[Action]) -> list[str]:
         """Percolate newly created documents of ``kind``, upsert their findings, return the ids."""
         events = [action.document or orjson.loads(action.source) for action in created]
-        fields = self._fields.get(kind.name, INTEL_FIELDS)
+        fields = self._fields.get(kind.name, INTEL_TREE)
         kinds = self._prefix_kinds()
         lean = [project(percolatable(event, kinds), fields) for event in events]
         slots = [slot for slot, doc in enumerate(lean) if doc]  # nothing to match: skipped
@@ -183,13 +184,14 @@ class Matcher:
         return specs + intel_findings(event, log_type, intel)
 
 
-def _fields_by_log_type(rules: Iterable[Rule]) -> dict[str, frozenset[str]]:
-    """Every field a stored query may read, per log type: the rules' fields plus the lists'."""
+def _fields_by_log_type(rules: Iterable[Rule]) -> dict[str, dict[str, Any]]:
+    """Every field a stored query may read, per log type (the rules' plus the lists'), as a
+    tree for :func:`~exporter.detections.percolate.project`."""
     fields: dict[str, set[str]] = defaultdict(lambda: set(INTEL_FIELDS))
     for rule in rules:
         for log_type in rule.log_types:
             fields[log_type] |= query_fields(rule.query)
-    return {log_type: frozenset(names) for log_type, names in fields.items()}
+    return {log_type: field_tree(names) for log_type, names in fields.items()}
 
 
 def _for_log_type(log_type: str) -> dict[str, Any]:

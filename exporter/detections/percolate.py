@@ -38,30 +38,42 @@ def lean(document: Mapping[str, Any]) -> dict[str, Any]:
     return {**document, "event": trimmed}
 
 
-def project(document: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
-    """Only the parts of ``document`` that the given dotted fields read.
+FieldTree = Mapping[str, "FieldTree | None"]
+
+
+def field_tree(fields: Iterable[str]) -> dict[str, Any]:
+    """Dotted fields as a nested tree (``None`` marks a field's end) for :func:`project`."""
+    tree: dict[str, Any] = {}
+    for path in fields:
+        node = tree
+        keys = path.split(".")
+        for key in keys[:-1]:
+            child = node.get(key, {})
+            if child is None:  # a shorter path already keeps this whole branch
+                break
+            node = node.setdefault(key, child)
+        else:
+            node[keys[-1]] = None
+    return tree
+
+
+def project(document: Mapping[str, Any], tree: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the parts of ``document`` that the fields of ``tree`` read.
 
     A path is followed as deep as the document goes: the value at its end is kept whole, and
-    so is a list met on the way (arrays of objects) — stored queries see exactly what they
-    would see in the full document, while the percolator parses far less.
+    so is a list met on the way (arrays of objects), so stored queries see exactly what they
+    would see in the full document while the percolator parses far less.
     """
     kept: dict[str, Any] = {}
-    for path in fields:
-        _copy_path(document, kept, path.split("."))
+    for key, branch in tree.items():
+        value = document.get(key)
+        if value is None:
+            continue
+        if branch is None or not isinstance(value, Mapping):
+            kept[key] = value
+        elif inner := project(value, branch):
+            kept[key] = inner
     return kept
-
-
-def _copy_path(source: Mapping[str, Any], target: dict[str, Any], keys: list[str]) -> None:
-    key, rest = keys[0], keys[1:]
-    if key not in source:
-        return
-    value = source[key]
-    if not rest or not isinstance(value, Mapping):
-        target[key] = value
-        return
-    branch = target.setdefault(key, {})
-    if isinstance(branch, dict):
-        _copy_path(value, branch, rest)
 
 
 def percolate(

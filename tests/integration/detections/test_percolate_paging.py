@@ -83,16 +83,15 @@ def test_query_filter_and_lean_documents(client: OpenSearch, rules_index: str) -
 
 
 def test_projection_keeps_what_queries_read() -> None:
-    from exporter.detections.percolate import project
+    from exporter.detections.percolate import field_tree, project
 
     doc = {
         "event": {"action": "x", "original": "raw"},
         "kubernetes": {"audit": {"requestObject": {"subjects": [{"name": "a", "kind": "User"}]}}},
         "noise": 1,
     }
-    kept = project(
-        doc, ["event.action", "kubernetes.audit.requestObject.subjects.name", "missing.field"]
-    )
+    fields = ["event.action", "kubernetes.audit.requestObject.subjects.name", "missing.field"]
+    kept = project(doc, field_tree(fields))
     assert kept == {
         "event": {"action": "x"},
         "kubernetes": {"audit": {"requestObject": {"subjects": [{"name": "a", "kind": "User"}]}}},
