@@ -6,19 +6,29 @@ import csv
 import gzip
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
+from scenario_support import (
+    ACCOUNTS,
+    END,
+    LAST_DAY,
+    REGIONS,
+    TINY,
+    Doc,
+    Located,
+    Run,
+    get,
+    request,
+)
 
 from exporter.detections.threatintel.resolution import DNS_TYPES
 from exporter.findings.types import FINDING_TYPES
-from exporter.logtypes import LOG_TYPES
-from exporter.parsers.base import Record, decompress
 from exporter.registry import Registry
 from exporter.simulate import (
     SCENARIOS,
@@ -35,17 +45,6 @@ from exporter.simulate.run import streams
 from exporter.simulate.scenarios_kubernetes import LAST_APPLIED
 from exporter.simulate.scenarios_more import ALL_USERS, C2_DOMAIN, DROP_POINT_DOMAIN
 
-END = datetime(2025, 3, 4, tzinfo=UTC)
-LAST_DAY = END - timedelta(days=1)
-TINY: dict[str, Any] = {"days": 2, "scale": 0.02, "end": END}
-ACCOUNTS = ("111122223333", "444455556666")
-REGIONS = ("us-east-1", "eu-west-1")
-SOURCES = {
-    "/CloudTrail/": "cloudtrail",
-    "/vpcflowlogs/": "vpcflow",
-    "/vpcdnsquerylogs/": "route53",
-    "eks-audit/": "eks-audit",
-}
 BUILTIN = "exporter.detections.threatintel.builtin"
 PODS = ("privileged-pod", "unprivileged-pod", "host-root-mount")
 APPLIED = ("unprivileged-pod", "host-root-mount", "host-cache-mount", "web-app-load-balancer")
@@ -54,18 +53,6 @@ BACKGROUND_NEVER = (
     *("AccountPublicAccessBlock", "ModelInvocationLogging", "requestObject", "privileged"),
     *("hostPath", "LoadBalancer", "rolebindings", "/secrets", "system:anonymous"),
 )
-Doc = dict[str, Any]
-
-
-def get(doc: Any, dotted: str) -> Any:
-    """The value at a dotted path of a nested document (None when absent)."""
-    for part in dotted.split("."):
-        doc = doc.get(part) if isinstance(doc, dict) else None
-    return doc
-
-
-def request(doc: Doc, key: str) -> Any:
-    return (get(doc, "aws.cloudtrail.request_parameters") or {}).get(key)
 
 
 def body(doc: Doc, dotted: str) -> Any:
@@ -234,42 +221,6 @@ CHECKS = {
     "anonymous-secret-reads": Check(ANON_SECRETS, "positive", "eks-audit", secrets(True), 2),
     "admin-secret-reads": Check(ANON_SECRETS, "negative", "eks-audit", secrets(False), 2),
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Located:
-    """A normalized document and the relative path of the file it came from."""
-
-    source: str
-    path: str
-    doc: Doc
-
-
-@dataclass(frozen=True)
-class Run:
-    labels: dict[str, Any]
-    docs: list[Located]
-
-    def label(self, name: str) -> dict[str, Any]:
-        return next(s for s in self.labels["scenarios"] if s["name"] == name)
-
-
-def read(out: Path) -> Iterator[Located]:
-    """Every record of the output, parsed and normalized (a dead letter fails the test)."""
-    for path in sorted(out.rglob("*.gz")):
-        rel = path.relative_to(out).as_posix()
-        source = next(kind for marker, kind in SOURCES.items() if marker in rel)
-        log_type = LOG_TYPES.get(source)
-        for result in log_type.parser.parse(decompress(path.read_bytes(), rel), rel):
-            assert isinstance(result, Record), result
-            yield Located(source, rel, log_type.normalize(result))
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    out = tmp_path_factory.mktemp("more") / "out"
-    summary = simulate(SimulationConfig(out, **TINY))
-    return Run(json.loads(summary.labels_path.read_text()), list(read(out)))
 
 
 def matching(run: Run, name: str) -> list[Located]:

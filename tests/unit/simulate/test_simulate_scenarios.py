@@ -5,16 +5,26 @@ from __future__ import annotations
 import gzip
 import ipaddress
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from scenario_support import (
+    ACCOUNTS,
+    END,
+    LAST_DAY,
+    REGIONS,
+    TINY,
+    Doc,
+    Located,
+    Run,
+    get,
+    request,
+)
 
-from exporter.logtypes import LOG_TYPES
-from exporter.parsers.base import Record, decompress
 from exporter.registry import Registry
 from exporter.simulate import SCENARIOS, ScenarioWriter, SimulationConfig, simulate
 from exporter.simulate.ids import derive_rng
@@ -22,31 +32,6 @@ from exporter.simulate.labels import IpList, Scenario, merge_lists
 from exporter.simulate.model import build_model
 from exporter.simulate.run import streams
 from exporter.simulate.scenarios_signatures import HEALTH_PATHS, MINING_POOLS
-
-END = datetime(2025, 3, 4, tzinfo=UTC)
-LAST_DAY = END - timedelta(days=1)
-TINY: dict[str, Any] = {"days": 2, "scale": 0.02, "end": END}
-ACCOUNTS = ("111122223333", "444455556666")
-REGIONS = ("us-east-1", "eu-west-1")
-SOURCES = {
-    "/CloudTrail/": "cloudtrail",
-    "/vpcflowlogs/": "vpcflow",
-    "/vpcdnsquerylogs/": "route53",
-    "eks-audit/": "eks-audit",
-}
-Doc = dict[str, Any]
-
-
-def get(doc: Doc, dotted: str) -> Any:
-    """The value at a dotted path of a nested document (None when absent)."""
-    value: Any = doc
-    for part in dotted.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
-
-
-def request(doc: Doc, key: str) -> Any:
-    return (get(doc, "aws.cloudtrail.request_parameters") or {}).get(key)
 
 
 def audit(doc: Doc, dotted: str) -> Any:
@@ -185,42 +170,6 @@ CHECKS = {
         from_ip("203.0.113.99", *DESCRIBE), 2,
     ),
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Located:
-    """A normalized document and the relative path of the file it came from."""
-
-    source: str
-    path: str
-    doc: Doc
-
-
-@dataclass(frozen=True)
-class Run:
-    labels: dict[str, Any]
-    docs: list[Located]
-
-    def label(self, name: str) -> dict[str, Any]:
-        return next(s for s in self.labels["scenarios"] if s["name"] == name)
-
-
-def read(out: Path) -> Iterator[Located]:
-    """Every record of the output, parsed and normalized (a dead letter fails the test)."""
-    for path in sorted(out.rglob("*.gz")):
-        rel = path.relative_to(out).as_posix()
-        source = next(kind for marker, kind in SOURCES.items() if marker in rel)
-        log_type = LOG_TYPES.get(source)
-        for result in log_type.parser.parse(decompress(path.read_bytes(), rel), rel):
-            assert isinstance(result, Record), result
-            yield Located(source, rel, log_type.normalize(result))
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    out = tmp_path_factory.mktemp("scenarios") / "out"
-    summary = simulate(SimulationConfig(out, **TINY))
-    return Run(json.loads(summary.labels_path.read_text()), list(read(out)))
 
 
 def matching(run: Run, name: str) -> list[Located]:
