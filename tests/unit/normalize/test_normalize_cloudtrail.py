@@ -22,8 +22,6 @@ ROOT = Path(__file__).resolve().parents[3]
 DATA = ROOT.parent / "shared" / "data"
 ELASTIC = DATA / "elastic-integrations-aws" / "cloudtrail"
 PANTHER = DATA / "panther-analysis-labelled-rule-tests"
-ECS_CSV = ROOT.parent / "shared" / "reference" / "ecs" / "fields-8.17.csv"
-TEMPLATES = ROOT / "mappings" / "component_templates"
 SOURCE_DOC = ROOT / "mappings" / "sources" / "cloudtrail.md"
 
 RAW_OBJECT = "kept as the JSON object (not indexed), not a Java toString() text"

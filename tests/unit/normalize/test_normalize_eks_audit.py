@@ -23,8 +23,6 @@ K8S = DATA / "elastic-integrations-kubernetes-audit"
 PANTHER_EKS = (
     DATA / "panther-analysis-labelled-rule-tests" / "panther_rule_tests_amazon_eks_audit.jsonl"
 )
-ECS_CSV = ROOT.parent / "shared" / "reference" / "ecs" / "fields-8.17.csv"
-TEMPLATES = ROOT / "mappings" / "component_templates"
 SOURCE_DOC = ROOT / "mappings" / "sources" / "eks-audit.md"
 
 ALLOWED_DIFFERENCES = {
