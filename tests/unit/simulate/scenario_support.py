@@ -10,6 +10,11 @@ from typing import Any
 
 from exporter.logtypes import LOG_TYPES
 from exporter.parsers.base import Record, decompress
+from exporter.simulate import SCENARIOS, ScenarioWriter
+from exporter.simulate.ids import derive_rng
+from exporter.simulate.labels import Scenario
+from exporter.simulate.model import build_model
+from exporter.simulate.run import streams
 
 END = datetime(2025, 3, 4, tzinfo=UTC)
 LAST_DAY = END - timedelta(days=1)
@@ -66,3 +71,12 @@ def read(out: Path) -> Iterator[Located]:
         for result in log_type.parser.parse(decompress(path.read_bytes(), rel), rel):
             assert isinstance(result, Record), result
             yield Located(source, rel, log_type.normalize(result))
+
+
+def run_scenario(seed: int, name: str) -> tuple[list[Scenario], dict[Any, Any]]:
+    """One scenario alone on a tiny estate: its labels and the records it queued."""
+    start, end = int((END - timedelta(days=2)).timestamp()), int(END.timestamp())
+    model = build_model(seed, start, end, 0.02, ACCOUNTS, REGIONS)
+    writer = ScenarioWriter(model, streams(model))
+    labels = SCENARIOS.get(name)(model, derive_rng(seed, "scenario", name), writer)
+    return list(labels), writer.pending

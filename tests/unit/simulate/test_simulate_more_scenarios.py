@@ -25,6 +25,7 @@ from scenario_support import (
     Run,
     get,
     request,
+    run_scenario,
 )
 
 from exporter.detections.threatintel.resolution import DNS_TYPES
@@ -32,16 +33,12 @@ from exporter.findings.types import FINDING_TYPES
 from exporter.registry import Registry
 from exporter.simulate import (
     SCENARIOS,
-    ScenarioWriter,
     SimulationConfig,
     scenarios_kubernetes,
     scenarios_more,
     simulate,
 )
-from exporter.simulate.ids import derive_rng
-from exporter.simulate.labels import Scenario
 from exporter.simulate.model import backup_plan, build_model
-from exporter.simulate.run import streams
 from exporter.simulate.scenarios_kubernetes import LAST_APPLIED
 from exporter.simulate.scenarios_more import ALL_USERS, C2_DOMAIN, DROP_POINT_DOMAIN
 
@@ -327,14 +324,6 @@ def test_workloads_name_their_images(run: Run) -> None:
         "unprivileged-pod": ["curlimages/curl:8.7.1"],
         "host-root-mount": ["alpine:3.19"],
     }
-
-
-def run_scenario(seed: int, name: str) -> tuple[list[Scenario], dict[Any, Any]]:
-    start, end = int((END - timedelta(days=2)).timestamp()), int(END.timestamp())
-    model = build_model(seed, start, end, 0.02, ACCOUNTS, REGIONS)
-    writer = ScenarioWriter(model, streams(model))
-    labels = SCENARIOS.get(name)(model, derive_rng(seed, "scenario", name), writer)
-    return list(labels), writer.pending
 
 
 @pytest.mark.parametrize("name", list(CHECKS))

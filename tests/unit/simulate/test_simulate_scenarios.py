@@ -7,7 +7,7 @@ import ipaddress
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +23,12 @@ from scenario_support import (
     Run,
     get,
     request,
+    run_scenario,
 )
 
 from exporter.registry import Registry
-from exporter.simulate import SCENARIOS, ScenarioWriter, SimulationConfig, simulate
-from exporter.simulate.ids import derive_rng
+from exporter.simulate import SCENARIOS, SimulationConfig, simulate
 from exporter.simulate.labels import IpList, Scenario, merge_lists
-from exporter.simulate.model import build_model
-from exporter.simulate.run import streams
 from exporter.simulate.scenarios_signatures import HEALTH_PATHS, MINING_POOLS
 
 
@@ -295,14 +293,6 @@ def test_only_list_scenarios_touch_listed_addresses(run: Run) -> None:
     ]
     custom = [n for n, c in CHECKS.items() if ".Custom" in c.finding]
     assert len(touching) == sum(CHECKS[name].count for name in custom)
-
-
-def run_scenario(seed: int, name: str) -> tuple[list[Scenario], dict[Any, Any]]:
-    start, end = int((END - timedelta(days=2)).timestamp()), int(END.timestamp())
-    model = build_model(seed, start, end, 0.02, ACCOUNTS, REGIONS)
-    writer = ScenarioWriter(model, streams(model))
-    labels = SCENARIOS.get(name)(model, derive_rng(seed, "scenario", name), writer)
-    return list(labels), writer.pending
 
 
 @pytest.mark.parametrize("name", list(CHECKS))
