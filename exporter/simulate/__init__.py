@@ -7,6 +7,10 @@ registered in :data:`SCENARIOS` add labelled behaviour to the same files (see :m
 """
 
 from exporter.simulate import scenarios as _builtin_scenarios  # noqa: F401  (registers them)
+from exporter.simulate import scenarios_behaviour_cloudtrail as _ct_behaviour  # noqa: F401
+from exporter.simulate import scenarios_behaviour_dns as _dns_behaviour  # noqa: F401
+from exporter.simulate import scenarios_behaviour_flow as _flow_behaviour  # noqa: F401
+from exporter.simulate import scenarios_behaviour_kubernetes as _kube_behaviour  # noqa: F401
 from exporter.simulate import scenarios_kubernetes as _kube_scenarios  # noqa: F401  (registers them)
 from exporter.simulate import scenarios_lists as _list_scenarios  # noqa: F401  (registers them)
 from exporter.simulate import scenarios_more as _more_scenarios  # noqa: F401  (registers them)

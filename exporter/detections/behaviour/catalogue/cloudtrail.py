@@ -1,0 +1,1 @@
+"""Behaviour detectors: cloudtrail (filled in by the catalogue work)."""

@@ -1,0 +1,1 @@
+"""Behaviour detectors: dns (filled in by the catalogue work)."""

@@ -1,0 +1,1 @@
+"""Behaviour detectors: kubernetes (filled in by the catalogue work)."""

@@ -1,0 +1,1 @@
+"""Behaviour detectors: s3 (filled in by the catalogue work)."""

@@ -1,0 +1,1 @@
+"""Labelled behaviour scenarios: cloudtrail (filled in by the behaviour-detector work)."""

@@ -1,0 +1,1 @@
+"""Labelled behaviour scenarios: dns (filled in by the behaviour-detector work)."""

@@ -1,0 +1,1 @@
+"""Labelled behaviour scenarios: flow (filled in by the behaviour-detector work)."""

@@ -1,0 +1,1 @@
+"""Labelled behaviour scenarios: kubernetes (filled in by the behaviour-detector work)."""
