@@ -10,7 +10,7 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from rich.console import Console
 
 from exporter import config, logs
-from exporter.cli import findings, rules, server, store, threatintel
+from exporter.cli import detect, findings, rules, server, store, threatintel
 from exporter.cli.context import AppContext, Overrides
 from exporter.errors import DuskwatchError
 
@@ -27,6 +27,7 @@ app.add_typer(threatintel.trustedlist_app, name="trustedlist")
 app.add_typer(threatintel.intel_app, name="intel")
 app.add_typer(rules.app, name="rules")
 app.add_typer(findings.app, name="findings")
+app.add_typer(detect.app, name="detectors")
 store.register(app)
 
 _err = Console(stderr=True, soft_wrap=True)

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from exporter.cli import ingest, simulate
+from exporter.cli import detect, ingest, simulate
 from exporter.cli.context import AppContext
 from exporter.detections.setup import install_detections
 from exporter.store import bootstrap as bootstrapping
@@ -66,3 +66,5 @@ def register(app: typer.Typer) -> None:
     app.command()(bootstrap)
     app.command()(ingest.ingest)
     app.command()(simulate.simulate)
+    app.command()(detect.detect)
+    app.command()(detect.worker)

@@ -83,6 +83,18 @@ class DetectionSettings:
 
 
 @dataclass(frozen=True)
+class DetectorSettings:
+    """Behaviour detectors: concurrency, catch-up, schedule, and per-detector parameters."""
+
+    enabled: bool
+    concurrency: int
+    max_catchup_days: int
+    poll_seconds: int
+    disabled: list[str]
+    overrides: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class IntelSettings:
     """Threat and trusted list limits and feeds."""
 
@@ -101,6 +113,7 @@ class Settings:
     ingest: IngestSettings
     logging: LoggingSettings
     detection: DetectionSettings
+    detectors: DetectorSettings
     intel: IntelSettings
     source: str | None = None
 
@@ -237,6 +250,7 @@ def _build(data: Mapping[str, Mapping[str, Any]], source: str | None) -> Setting
         ingest=_section(IngestSettings, data["ingest"]),
         logging=_section(LoggingSettings, data["logging"]),
         detection=_section(DetectionSettings, data["detection"]),
+        detectors=_section(DetectorSettings, data["detectors"]),
         intel=_section(IntelSettings, data["intel"]),
         source=source,
     )
