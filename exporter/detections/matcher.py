@@ -38,7 +38,8 @@ from exporter.detections.threatintel.queries import (
 )
 from exporter.findings.build import build_finding
 from exporter.findings.spec import FindingSpec
-from exporter.findings.store import FINDINGS_INDEX, upsert
+from exporter.findings.store import FINDINGS_INDEX
+from exporter.findings.writer import FindingWriter
 from exporter.ingest.bulk import Action
 from exporter.logtypes import LogType
 
@@ -94,12 +95,14 @@ class Matcher:
         detector_id: str,
         indices: Indices = Indices(),
         concurrency: int = 1,
+        writer: FindingWriter | None = None,
     ) -> None:
         self._client = client
         self._rules = {rule.id: rule for rule in rules}
         self._fields = _fields_by_log_type(self._rules.values())
         self._detector_id = detector_id
         self._indices = indices
+        self._writer = writer or FindingWriter(client, indices.findings)
         self._slots = threading.BoundedSemaphore(concurrency)
         self._kinds: tuple[float, frozenset[str]] | None = None
         self.stats = MatchStats()
@@ -123,7 +126,7 @@ class Matcher:
             ]
             findings = self.findings(kind.name, events, [a.doc_id for a in created], matches)
             if findings:
-                upsert(self._client, findings, self._indices.findings)
+                self._writer.write(findings)
         self.stats.add(documents=len(events), findings=len(findings))
         return [finding["id"] for finding in findings]
 

@@ -26,7 +26,8 @@ from exporter.detections.behaviour.model import Baseline, Bucket, Detector, Hit,
 from exporter.detections.behaviour.trusted import Trusted, remote_address
 from exporter.detections.behaviour.windows import align, chunks, due, windows
 from exporter.findings.build import build_finding
-from exporter.findings.store import upsert
+from exporter.findings.store import FINDINGS_INDEX
+from exporter.findings.writer import FindingWriter
 from exporter.normalize.ecs import iso_timestamp
 
 EVENTS_ALIAS = "duskwatch-events-{log_type}"
@@ -108,6 +109,7 @@ class Runner:
         findings_index: str | None = None,
         windows_per_request: int = MAX_WINDOWS_PER_REQUEST,
         keep_checkpoints: bool = True,
+        writer: FindingWriter | None = None,
     ) -> None:
         self.client = client
         self.detector_id = detector_id
@@ -115,9 +117,9 @@ class Runner:
         self.trusted = trusted or Trusted()
         self.concurrency = concurrency
         self.events_alias = events_alias
-        self.findings_index = findings_index
         self.windows_per_request = windows_per_request
         self.keep_checkpoints = keep_checkpoints
+        self.writer = writer or FindingWriter(client, findings_index or FINDINGS_INDEX)
 
     def run(
         self,
@@ -221,8 +223,7 @@ class Runner:
             if on_window:
                 on_window(detector.name, window)
         if findings:
-            index = {"index": self.findings_index} if self.findings_index else {}
-            result = upsert(self.client, findings, refresh=True, **index)
+            result = self.writer.write(findings, refresh=True)
             run.created += len(result.created)
             run.updated += len(result.updated)
             run.unchanged += len(result.unchanged)

@@ -1,0 +1,1 @@
+"""Export: a durable outbox per destination, and the destinations findings are delivered to."""
