@@ -95,6 +95,26 @@ class DetectorSettings:
 
 
 @dataclass(frozen=True)
+class ExportSettings:
+    """Export destinations and the outbox's retry policy."""
+
+    destinations: dict[str, dict[str, Any]]
+    max_attempts: int
+    backoff_seconds: float
+    max_backoff_seconds: float
+    poll_seconds: float
+
+
+@dataclass(frozen=True)
+class RemediationSettings:
+    """Opt-in remediation actions."""
+
+    enabled: bool
+    dry_run: bool
+    actions: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class IntelSettings:
     """Threat and trusted list limits and feeds."""
 
@@ -115,6 +135,8 @@ class Settings:
     detection: DetectionSettings
     detectors: DetectorSettings
     intel: IntelSettings
+    export: ExportSettings
+    remediation: RemediationSettings
     source: str | None = None
 
 
@@ -252,5 +274,7 @@ def _build(data: Mapping[str, Mapping[str, Any]], source: str | None) -> Setting
         detection=_section(DetectionSettings, data["detection"]),
         detectors=_section(DetectorSettings, data["detectors"]),
         intel=_section(IntelSettings, data["intel"]),
+        export=_section(ExportSettings, data["export"]),
+        remediation=_section(RemediationSettings, data["remediation"]),
         source=source,
     )
