@@ -18,6 +18,7 @@ from rich.table import Table
 
 from exporter.cli.context import AppContext
 from exporter.detections.behaviour import checkpoints
+from exporter.detections.behaviour.docs import render
 from exporter.detections.behaviour.model import DETECTORS, Detector
 from exporter.detections.behaviour.params import resolve
 from exporter.detections.behaviour.runner import DetectorRun, RunOptions
@@ -49,8 +50,14 @@ def _moment(value: str | None) -> datetime | None:
 def list_detectors(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="print the reference (docs/detectors.md)")
+    ] = False,
 ) -> None:
     """Every detector with its source, types, schedule and current thresholds."""
+    if markdown:
+        sys.stdout.write(render([d for _, d in DETECTORS.items()]))
+        return
     settings = ctx.ensure_object(AppContext).settings.detectors
     select(settings)  # validates the configured overrides and disabled names
     rows = [

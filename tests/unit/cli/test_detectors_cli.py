@@ -51,3 +51,12 @@ def test_an_unknown_detector_is_refused() -> None:
     assert result.returncode == 2
     assert "no such detector" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_detector_reference_is_up_to_date() -> None:
+    reference = Path(__file__).resolve().parents[3] / "docs" / "detectors.md"
+    result = run("detectors", "list", "--markdown")
+    assert result.returncode == 0, result.stderr
+    assert reference.read_text() == result.stdout, (
+        "docs/detectors.md is stale: run `duskwatch detectors list --markdown > docs/detectors.md`"
+    )
