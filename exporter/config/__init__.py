@@ -115,6 +115,15 @@ class RemediationSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """Days events, findings and dead letters are kept (0: forever)."""
+
+    events_days: int
+    findings_days: int
+    deadletter_days: int
+
+
+@dataclass(frozen=True)
 class IntelSettings:
     """Threat and trusted list limits and feeds."""
 
@@ -137,6 +146,7 @@ class Settings:
     intel: IntelSettings
     export: ExportSettings
     remediation: RemediationSettings
+    retention: RetentionSettings
     source: str | None = None
 
 
@@ -276,5 +286,6 @@ def _build(data: Mapping[str, Mapping[str, Any]], source: str | None) -> Setting
         intel=_section(IntelSettings, data["intel"]),
         export=_section(ExportSettings, data["export"]),
         remediation=_section(RemediationSettings, data["remediation"]),
+        retention=_section(RetentionSettings, data["retention"]),
         source=source,
     )
