@@ -29,6 +29,8 @@ from tenacity import (
 from exporter.errors import StoreError
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+BULK_TIMEOUT = 120
+"""Seconds a bulk request may take before the batch is re-sent (as an ambiguous retry)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +92,10 @@ class BulkWriter:
         concurrency: int = 2,
         max_retries: int = 5,
         max_wait: float = 30.0,
+        request_timeout: float = BULK_TIMEOUT,
     ) -> None:
         self._client = client
+        self._timeout = request_timeout
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bulk")
         self._slots = threading.BoundedSemaphore(concurrency * 2)
         self._max_retries = max_retries
@@ -138,9 +142,15 @@ class BulkWriter:
             raise failure
 
     def write(self, batch: list[Action]) -> Outcome:
-        """Write one batch now, retrying throttled items; raises StoreError if they never pass."""
+        """Write one batch now, retrying throttled items; raises StoreError if they never pass.
+
+        After a timeout the cluster may have applied the request we gave up on, so in the
+        re-sent request a "conflict" may be our own document: such items count as created
+        (they get matched; matching is idempotent by occurrence) rather than as duplicates.
+        """
         outcome = Outcome()
         pending = batch
+        timed_out = False
         retrying = Retrying(
             stop=stop_after_attempt(self._max_retries + 1),
             wait=wait_random_exponential(multiplier=0.5, max=self._max_wait),
@@ -153,9 +163,12 @@ class BulkWriter:
             for attempt in retrying:
                 with attempt:
                     try:
-                        self._send(pending, outcome)
+                        self._send(pending, outcome, ambiguous=timed_out)
                     except _RetryableItems as exc:
                         pending = exc.actions
+                        raise
+                    except ConnectionTimeout:
+                        timed_out = True
                         raise
         except RetryError as exc:
             cause = exc.last_attempt.exception()
@@ -165,10 +178,12 @@ class BulkWriter:
             ) from exc
         return outcome
 
-    def _send(self, actions: list[Action], outcome: Outcome) -> None:
+    def _send(self, actions: list[Action], outcome: Outcome, *, ambiguous: bool = False) -> None:
         body = b"".join(action.lines() for action in actions)
         try:
-            response = self._client.bulk(body=body)
+            response = self._client.bulk(body=body, request_timeout=self._timeout)
+        except OpenSearchConnectionError:  # incl. timeouts: write() retries the batch
+            raise
         except TransportError as exc:
             if exc.status_code in RETRYABLE_STATUS:
                 raise _RetryableItems(actions) from exc
@@ -176,7 +191,7 @@ class BulkWriter:
         retry = [
             a
             for a, item in zip(actions, response["items"], strict=True)
-            if _classify(a, item["create"], outcome)
+            if _classify(a, item["create"], outcome, ambiguous)
         ]
         if retry:
             raise _RetryableItems(retry)
@@ -187,10 +202,13 @@ def _transient(result: dict[str, Any]) -> bool:
     return (result.get("error") or {}).get("type") == "index_not_found_exception"
 
 
-def _classify(action: Action, result: dict[str, Any], outcome: Outcome) -> bool:
-    """Record one item's result; True when it must be retried."""
+def _classify(
+    action: Action, result: dict[str, Any], outcome: Outcome, ambiguous: bool = False
+) -> bool:
+    """Record one item's result; True when it must be retried. ``ambiguous``: a conflict may
+    be this writer's own earlier, timed-out attempt (counted as created)."""
     status = result.get("status", 500)
-    if status in (200, 201):
+    if status in (200, 201) or (status == 409 and ambiguous):
         outcome.created.append(action)
     elif status == 409:
         outcome.duplicates.append(action)

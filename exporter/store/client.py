@@ -18,8 +18,10 @@ def connect(settings: OpenSearchSettings, **overrides: Any) -> OpenSearch:
         "timeout": settings.timeout,
         # gzip costs CPU on both ends: worth it over a network, not over loopback.
         "http_compress": not _is_loopback(settings.url),
+        # A timed-out write may have been applied: never re-sent blindly by the transport.
+        # Writers retry themselves, knowing what a timeout means for them (see ingest/bulk.py).
         "max_retries": 2,
-        "retry_on_timeout": True,
+        "retry_on_timeout": False,
     }
     if settings.url.startswith("https://"):
         options.update(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -115,3 +116,45 @@ def test_only_refused_items_are_retried(
     assert not outcome.rejected
     client.indices.refresh(index=INDEX)
     assert count(client, INDEX) == 10
+
+
+class SlowProxy(ThrottlingProxy):
+    """Applies the first ``_bulk`` on the node, then answers too late; forwards the rest."""
+
+    def _bulk(self, body: bytes) -> None:
+        type(self).bulk_bodies.append(body.count(b"\n") // 2)
+        upstream = self._call("POST", body)
+        if len(type(self).bulk_bodies) == 1:
+            time.sleep(2)  # the writer has given up by now
+        self._reply(upstream)
+
+
+def test_a_timed_out_batch_resent_counts_its_own_documents_as_created(
+    client: OpenSearch, settings: config.Settings, opensearch_url: str
+) -> None:
+    SlowProxy.upstream = opensearch_url
+    SlowProxy.bulk_bodies = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowProxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client.indices.delete(index=INDEX, ignore_unavailable=True)
+    through_proxy = connect(
+        settings.opensearch, hosts=[f"http://127.0.0.1:{server.server_address[1]}"]
+    )
+    try:
+        writer = BulkWriter(through_proxy, concurrency=1, max_wait=0.2, request_timeout=0.5)
+        actions = [
+            Action(INDEX, f"doc-{n}", json.dumps({"@timestamp": "2001-02-03T00:00:00Z"}).encode())
+            for n in range(10)
+        ]
+        outcome = writer.write(actions)
+        writer.close()
+        assert SlowProxy.bulk_bodies == [10, 10]
+        assert sorted(a.doc_id for a in outcome.created) == sorted(a.doc_id for a in actions)
+        assert not outcome.duplicates
+        client.indices.refresh(index=INDEX)
+        assert count(client, INDEX) == 10
+    finally:
+        through_proxy.close()
+        server.shutdown()
+        server.server_close()
+        client.indices.delete(index=INDEX, ignore_unavailable=True)
