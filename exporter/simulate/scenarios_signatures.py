@@ -71,10 +71,12 @@ OutcomeFn = Callable[[Model, Random, ScenarioWriter], Outcome]
 
 
 def labelled(
-    name: str, finding: str, expected: Expected, *lists: IpList
+    name: str, finding: str, expected: Expected, *lists: IpList, also: tuple[str, ...] = ()
 ) -> Callable[[OutcomeFn], OutcomeFn]:
     """Register a scenario; its label covers the outcome's times to the second, carries the
-    threat/trusted ``lists`` it relies on and has the function's docstring as note."""
+    threat/trusted ``lists`` it relies on and has the function's docstring as note. ``also``
+    names further finding types the same records rightly produce on the same resource
+    (labelled positive as well)."""
 
     def decorate(fn: OutcomeFn) -> OutcomeFn:
         notes = " ".join((fn.__doc__ or "").split())
@@ -85,7 +87,11 @@ def labelled(
             start = datetime.fromtimestamp(math.floor(min(times)), UTC)
             end = datetime.fromtimestamp(math.ceil(max(times)), UTC)
             facts = (name, finding, resource, account, region, expected, start, end)
-            return [Scenario(*facts, notes, lists)]
+            extra = [
+                Scenario(name, more, resource, account, region, "positive", start, end, notes)
+                for more in also
+            ]
+            return [Scenario(*facts, notes, lists), *extra]
 
         SCENARIOS.add(name, run)
         return fn

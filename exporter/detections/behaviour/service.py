@@ -14,6 +14,7 @@ from exporter.detections.behaviour.model import DETECTORS, Detector
 from exporter.detections.behaviour.params import check_names, resolve
 from exporter.detections.behaviour.runner import DetectorRun, Runner, RunOptions
 from exporter.detections.behaviour.trusted import load_trusted
+from exporter.detections.setup import finding_writer
 from exporter.errors import ConfigError
 from exporter.findings.store import detector_id
 
@@ -43,6 +44,7 @@ def runner_for(client: OpenSearch, settings: Settings) -> Runner:
         params={name: resolve(d, overrides) for name, d in DETECTORS.items()},
         trusted=load_trusted(client),
         concurrency=settings.detectors.concurrency,
+        writer=finding_writer(client, settings),
     )
 
 

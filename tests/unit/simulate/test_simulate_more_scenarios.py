@@ -221,8 +221,17 @@ CHECKS = {
 
 
 def matching(run: Run, name: str) -> list[Located]:
-    check = CHECKS[name]
-    return [item for item in run.docs if item.source == check.source and check.matches(item.doc)]
+    """The scenario's records: matching documents within its label's time range (behaviour
+    scenarios write the same kind of records as routine on other days and times)."""
+    check, label = CHECKS[name], run.label(name)
+    start, end = at(label["start"]), at(label["end"]) + 1
+    return [
+        item
+        for item in run.docs
+        if item.source == check.source
+        and check.matches(item.doc)
+        and start <= at(get(item.doc, "@timestamp")) < end
+    ]
 
 
 def at(text: str) -> float:

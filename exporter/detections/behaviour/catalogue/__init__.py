@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("flow", "dns", "cloudtrail", "s3", "kubernetes")
+MODULES = (
+    "flow",
+    "dns",
+    "cloudtrail",
+    "s3",
+    "kubernetes",
+    "flow_scan",
+    "flow_unusual",
+    "flow_flood",
+    "flow_mail",
+)
 
 
 def load_catalogue() -> None:

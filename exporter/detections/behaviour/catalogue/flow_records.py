@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from exporter.detections.behaviour.catalogue.documents import from_raw, lines
-from exporter.detections.behaviour.model import Document
+from exporter.detections.behaviour.model import Document, Window
 
 HEADER = (
     "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
@@ -61,3 +61,9 @@ def record(flow: Flow) -> str:
 def documents(flows: list[Flow]) -> list[Document]:
     """The ECS documents of ``flows``."""
     return from_raw("vpcflow", lines(map(record, flows), HEADER), ORIGIN)
+
+
+def spread(window: Window, count: int) -> list[datetime]:
+    """``count`` moments evenly spaced inside ``window``."""
+    step = (window.end - window.start) / (count + 1)
+    return [window.start + step * (n + 1) for n in range(count)]
