@@ -21,6 +21,7 @@ from exporter.findings.samples import sample_findings
 from exporter.findings.severity import BANDS, Label, label, parse_label
 from exporter.findings.types import FINDING_TYPES
 from exporter.normalize.ecs import get_path
+from exporter.suppression import store as filters
 
 app = typer.Typer(
     help="GuardDuty-format findings: list, show, archive, statistics, samples.",
@@ -130,21 +131,28 @@ def list_findings(
     account: Annotated[str | None, typer.Option(help="AWS account id")] = None,
     since: Annotated[str | None, typer.Option(help="updated at or after (ISO 8601)")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="at most this many")] = 50,
+    saved: Annotated[str | None, typer.Option("--filter", help="a saved filter's name")] = None,
     index: IndexOption = store.FINDINGS_INDEX,
+    filters_index: Annotated[str, typer.Option(hidden=True)] = filters.FILTERS_INDEX,
 ) -> None:
     """Findings, most recently updated first (active only unless --all or --archived)."""
     if show_all and archived:
         raise DuskwatchError("--all and --archived exclude each other")
-    found = store.search(
-        _client(ctx),
-        archived=None if show_all else archived,
-        types=types or (),
-        min_severity=_min_severity(min_severity),
-        account=account,
-        since=_since(since),
-        size=limit,
-        index=index,
-    )
+    client = _client(ctx)
+    options: dict[str, Any] = {
+        "archived": None if show_all else archived,
+        "types": types or (),
+        "min_severity": _min_severity(min_severity),
+        "account": account,
+        "since": _since(since),
+        "size": limit,
+        "index": index,
+    }
+    if saved is None:
+        found = store.search(client, **options)
+    else:
+        query = filters.filter_query(client, saved, filters_index)
+        found = filters.search_findings(client, query, **options)
     if as_json:
         _print_json(found)
     else:

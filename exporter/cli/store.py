@@ -13,6 +13,7 @@ from exporter.cli.context import AppContext
 from exporter.detections.setup import install_detections
 from exporter.store import bootstrap as bootstrapping
 from exporter.store import doctor as doctoring
+from exporter.store import monitors
 
 _out = Console()
 _STYLE = {
@@ -45,9 +46,11 @@ def doctor(
 
 
 def bootstrap(ctx: typer.Context) -> None:
-    """Install templates, policies, indices, signature rules and built-in lists (idempotent)."""
+    """Install templates, policies, indices, alerting monitors, signature rules and built-in
+    lists (idempotent)."""
     app: AppContext = ctx.ensure_object(AppContext)
     results = bootstrapping.bootstrap(app.client())
+    results += monitors.install(app.client())
     table = Table("kind", "name", "outcome", "detail")
     for result in results:
         table.add_row(result.kind, result.name, result.outcome.value, result.detail)

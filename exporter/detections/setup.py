@@ -11,7 +11,12 @@ from exporter.detections.matcher import Matcher
 from exporter.detections.rules import install, load_rules
 from exporter.detections.threatintel.builtin import install_builtin
 from exporter.errors import StoreError
+from exporter.export.config import outbox_for
 from exporter.findings.store import detector_id
+from exporter.findings.writer import FindingWriter
+from exporter.remediation.log import RemediationLog
+from exporter.remediation.service import Remediator
+from exporter.suppression.suppressor import suppressor_for
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,22 @@ def install_detections(client: OpenSearch, settings: Settings) -> list[Installed
     return rows
 
 
+def finding_writer(client: OpenSearch, settings: Settings) -> FindingWriter:
+    """The write path of every detection: suppression rules, the findings store, the export
+    outbox of the enabled destinations, and remediation when enabled."""
+    responder = (
+        Remediator(settings.remediation, RemediationLog(client))
+        if settings.remediation.enabled
+        else None
+    )
+    return FindingWriter(
+        client,
+        suppressor=suppressor_for(client),
+        outbox=outbox_for(client, settings),
+        responder=responder,
+    )
+
+
 def ingest_matcher(client: OpenSearch, settings: Settings) -> Matcher:
     """The matcher that turns newly ingested documents into findings, rules in place."""
     rules = load_rules(settings.detection.rules_dirs)
@@ -71,4 +92,5 @@ def ingest_matcher(client: OpenSearch, settings: Settings) -> Matcher:
         rules,
         detector_id=detector_id(client, settings.detection.detector_id),
         concurrency=settings.detection.concurrency,
+        writer=finding_writer(client, settings),
     )
