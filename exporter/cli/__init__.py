@@ -10,7 +10,20 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from rich.console import Console
 
 from exporter import config, logs
-from exporter.cli import detect, findings, rules, server, store, threatintel
+from exporter.cli import (
+    dashboards,
+    detect,
+    export,
+    filters,
+    findings,
+    remediation,
+    report,
+    rules,
+    server,
+    store,
+    threatintel,
+    usage,
+)
 from exporter.cli.context import AppContext, Overrides
 from exporter.errors import DuskwatchError
 
@@ -27,7 +40,13 @@ app.add_typer(threatintel.trustedlist_app, name="trustedlist")
 app.add_typer(threatintel.intel_app, name="intel")
 app.add_typer(rules.app, name="rules")
 app.add_typer(findings.app, name="findings")
+app.add_typer(filters.app, name="filters")
 app.add_typer(detect.app, name="detectors")
+app.add_typer(dashboards.app, name="dashboards")
+app.command("usage")(usage.usage_command)
+app.command("report")(report.report_command)
+app.add_typer(export.app, name="export")
+app.add_typer(remediation.app, name="remediation")
 store.register(app)
 
 _err = Console(stderr=True, soft_wrap=True)
