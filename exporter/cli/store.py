@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from exporter.cli import detect, ingest, rematch, retention, simulate
+from exporter.cli import demo, detect, ingest, rematch, retention, simulate
 from exporter.cli.context import AppContext
 from exporter.detections.setup import install_detections
 from exporter.store import bootstrap as bootstrapping
@@ -73,3 +73,4 @@ def register(app: typer.Typer) -> None:
     app.command()(detect.worker)
     app.command()(retention.retention)
     app.command()(rematch.rematch)
+    app.command()(demo.demo)
