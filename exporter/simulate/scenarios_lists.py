@@ -118,6 +118,8 @@ def _iam_date(ts: float) -> str:
     "UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom",
     "positive",
     threats(LISTED_IP),
+    # the developer never created users or keys nor attached policies before
+    also=("Persistence:IAMUser/AnomalousBehavior", "PrivilegeEscalation:IAMUser/AnomalousBehavior"),
 )
 def listed_writes(model: Model, rng: Random, writer: ScenarioWriter) -> Outcome:
     """From 203.0.113.66 a developer's key creates an admin user with an access key (count 3)."""

@@ -230,7 +230,12 @@ def trail_started(model: Model, rng: Random, writer: ScenarioWriter) -> Outcome:
     return Outcome(user.access_key, (account.id, account.home_region), times)
 
 
-@labelled("kali-linux-recon", "PenTest:IAMUser/KaliLinux", "positive")
+@labelled(
+    "kali-linux-recon",
+    "PenTest:IAMUser/KaliLinux",
+    "positive",
+    also=("Discovery:IAMUser/AnomalousBehavior",),  # a developer never enumerated IAM before
+)
 def kali_recon(model: Model, rng: Random, writer: ScenarioWriter) -> Outcome:
     """A developer's key enumerates IAM with aws-cli on Kali (exe/x86_64.kali.2024), count 3."""
     account = model.accounts[-1]
