@@ -223,11 +223,13 @@ class ExportOutbox:
         index: str = OUTBOX_INDEX,
         *,
         clock: Clock = utc_now,
+        findings_index: str = FINDINGS_INDEX,
     ) -> None:
         self.client = client
         self.routes = {route.name: route for route in routes}
         self.index = index
         self.clock = clock
+        self.findings_index = findings_index
 
     def enqueue(self, findings: Sequence[Mapping[str, Any]], *, created: set[str]) -> None:
         """Queue the stored findings for every destination (``created``: new finding ids)."""
@@ -296,12 +298,14 @@ class ExportOutbox:
         now = self.clock()
         self._write({e.id: (withheld(e.doc, now), e) for e in entries})
 
-    def archived(self, finding_ids: Sequence[str], index: str = FINDINGS_INDEX) -> set[str]:
+    def archived(self, finding_ids: Sequence[str]) -> set[str]:
         """The ids among ``finding_ids`` whose stored finding is archived now."""
         if not finding_ids:
             return set()
         found = self.client.mget(
-            index=index, body={"ids": list(finding_ids)}, _source_includes=["service.archived"]
+            index=self.findings_index,
+            body={"ids": list(finding_ids)},
+            _source_includes=["service.archived"],
         )
         return {
             doc["_id"]

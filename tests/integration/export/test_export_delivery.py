@@ -19,6 +19,7 @@ from exporter.export.config import Configured, build_destinations, routes
 from exporter.export.destination import Delivery, DeliveryError
 from exporter.export.outbox import ExportOutbox, Route, update_due
 from exporter.export.runner import RetryPolicy, Runner
+from exporter.findings.store import archive
 from exporter.findings.writer import FindingWriter
 
 Servers = Callable[[], Receiver]
@@ -40,7 +41,9 @@ class System:
         clock: FakeClock,
     ) -> None:
         self.clock = clock
-        self.outbox = ExportOutbox(client, routes(settings), outbox_index, clock=clock)
+        self.outbox = ExportOutbox(
+            client, routes(settings), outbox_index, clock=clock, findings_index=findings_index
+        )
         self.writer = FindingWriter(client, findings_index, outbox=self.outbox)
         self.destinations = build_destinations(settings)
         self.policy = RetryPolicy.from_settings(settings)
@@ -110,6 +113,22 @@ def test_new_finding_delivered_once_to_each_destination(
     }  # fmt: skip
 
 
+def test_a_finding_archived_after_it_was_queued_is_withheld(
+    client: OpenSearch, findings_index: str, outbox_index: str, tmp_path: Path
+) -> None:
+    settings = export_settings({"jsonl": {"type": "file", "path": str(tmp_path / "f.jsonl")}})
+    system = System(client, findings_index, outbox_index, settings, FakeClock(T0))
+    kept, suppressed = make_finding(1), make_finding(2)
+    system.write([kept, suppressed])
+    archive(client, [suppressed["id"]], findings_index, refresh=True)  # e.g. --apply-existing
+
+    [tally] = system.runner().run_once().values()
+    assert (tally.delivered, tally.withheld) == (1, 1)
+    assert [line["finding"]["id"] for line in file_lines(tmp_path / "f.jsonl")] == [kept["id"]]
+    status = system.outbox.status()["jsonl"]
+    assert (status["delivered"], status["withheld"], status["pending"]) == (1, 1, 0)
+
+
 def test_destination_down_then_restored_loses_nothing(
     client: OpenSearch, findings_index: str, outbox_index: str, servers: Servers, tmp_path: Path
 ) -> None:
@@ -149,7 +168,7 @@ def test_destination_down_then_restored_loses_nothing(
         expected
     )
     assert system.outbox.status()["hook"] == {
-        "pending": 0, "due": 0, "delivered": 1000, "parked": 0, "lag_seconds": 0.0
+        "pending": 0, "due": 0, "delivered": 1000, "parked": 0, "withheld": 0, "lag_seconds": 0.0
     }  # fmt: skip
 
 
