@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from opensearchpy import OpenSearch
+from shared_dir import SHARED
 
 from exporter import config
 from exporter.server import node
@@ -20,7 +21,7 @@ from exporter.store.bootstrap import bootstrap
 from exporter.store.client import connect
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
+SHARED_DATA = SHARED / "data"
 
 
 @pytest.fixture(scope="session")

@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from shared_dir import SHARED
 
 from exporter.findings.attributes import filter_attributes
 from exporter.findings.validation import schema
 
 MAPPINGS = Path(__file__).resolve().parents[3] / "mappings"
 TEMPLATE = MAPPINGS / "index_templates" / "duskwatch-findings.json"
-REFERENCE = Path(__file__).resolve().parents[4] / "shared" / "reference"
+REFERENCE = SHARED / "reference"
 
 
 def _template() -> dict[str, Any]:

@@ -8,8 +8,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from shared_dir import SHARED
+
 ROOT = Path(__file__).resolve().parents[3]
-ECS_CSV = ROOT.parent / "shared" / "reference" / "ecs" / "fields-8.17.csv"
+ECS_CSV = SHARED / "reference" / "ecs" / "fields-8.17.csv"
 TEMPLATES = ROOT / "mappings" / "component_templates"
 
 

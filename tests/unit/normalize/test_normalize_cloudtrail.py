@@ -11,6 +11,7 @@ import pytest
 from ecs_support import ecs_types, flatten, mapped_fields
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_dir import SHARED
 
 from exporter.errors import ParseError
 from exporter.normalize.cloudtrail import FIELD_MAP, FIELD_TREE, identity, normalize, timestamp
@@ -19,7 +20,7 @@ from exporter.parsers.base import Position, Record
 from exporter.parsers.cloudtrail import PARSER
 
 ROOT = Path(__file__).resolve().parents[3]
-DATA = ROOT.parent / "shared" / "data"
+DATA = SHARED / "data"
 ELASTIC = DATA / "elastic-integrations-aws" / "cloudtrail"
 PANTHER = DATA / "panther-analysis-labelled-rule-tests"
 SOURCE_DOC = ROOT / "mappings" / "sources" / "cloudtrail.md"

@@ -11,6 +11,7 @@ import pytest
 from ecs_support import ecs_types, flatten, mapped_fields
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_dir import SHARED
 
 from exporter.errors import ParseError
 from exporter.normalize.eks_audit import FIELD_MAP, SHAPES, identity, normalize
@@ -18,7 +19,7 @@ from exporter.parsers.base import Position, Record
 from exporter.parsers.eks_audit import CLOUDWATCH_KEY, PARSER
 
 ROOT = Path(__file__).resolve().parents[3]
-DATA = ROOT.parent / "shared" / "data"
+DATA = SHARED / "data"
 K8S = DATA / "elastic-integrations-kubernetes-audit"
 PANTHER_EKS = (
     DATA / "panther-analysis-labelled-rule-tests" / "panther_rule_tests_amazon_eks_audit.jsonl"

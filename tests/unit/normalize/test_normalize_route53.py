@@ -13,6 +13,7 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_dir import SHARED
 
 from exporter.errors import ParseError
 from exporter.normalize.route53 import identity, normalize
@@ -20,7 +21,6 @@ from exporter.parsers.base import DeadLetter, Position, Record
 from exporter.parsers.route53 import PARSER
 
 ROOT = Path(__file__).resolve().parents[3]
-SHARED = ROOT.parent / "shared"
 ELASTIC = SHARED / "data" / "elastic-integrations-aws" / "route53_resolver_logs"
 PANTHER = SHARED / "data" / "panther-analysis-labelled-rule-tests"
 ECS_CSV = SHARED / "reference" / "ecs" / "fields-8.17.csv"

@@ -14,6 +14,7 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_dir import SHARED
 
 from exporter.errors import ParseError
 from exporter.normalize.vpcflow import identity, normalize
@@ -21,7 +22,6 @@ from exporter.parsers.base import DeadLetter, Position, Record
 from exporter.parsers.vpcflow import KNOWN_FIELDS, PARSER
 
 ROOT = Path(__file__).resolve().parents[3]
-SHARED = ROOT.parent / "shared"
 ELASTIC = SHARED / "data" / "elastic-integrations-aws" / "vpcflow"
 PANTHER = SHARED / "data" / "panther-analysis-labelled-rule-tests"
 ECS_CSV = SHARED / "reference" / "ecs" / "fields-8.17.csv"

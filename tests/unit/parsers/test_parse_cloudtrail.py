@@ -10,11 +10,12 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_dir import SHARED
 
 from exporter.parsers.base import DeadLetter, Position, Record, decompress
 from exporter.parsers.cloudtrail import PARSER
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+DATA = SHARED / "data"
 ELASTIC = DATA / "elastic-integrations-aws" / "cloudtrail"
 PANTHER = DATA / "panther-analysis-labelled-rule-tests"
 SCENARIO = PANTHER / "compromised-root-creds-scenario"

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_dir import SHARED
 
 from exporter.parsers.base import DeadLetter, Position, Record
 from exporter.parsers.route53 import PARSER
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+DATA = SHARED / "data"
 ELASTIC = DATA / "elastic-integrations-aws"
 PANTHER = DATA / "panther-analysis-labelled-rule-tests"
 

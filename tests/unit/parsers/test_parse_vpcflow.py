@@ -12,11 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_dir import SHARED
 
 from exporter.parsers.base import DeadLetter, Position, Record
 from exporter.parsers.vpcflow import HEADERLESS_LAYOUTS, PARSER, V2_DEFAULT
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+DATA = SHARED / "data"
 ELASTIC = DATA / "elastic-integrations-aws"
 PANTHER = DATA / "panther-analysis-labelled-rule-tests"
 
