@@ -137,6 +137,9 @@ class Ingestor:
     ) -> Action:
         doc.setdefault("event", {})["ingested"] = ingested
         doc["ecs"] = ECS_VERSION
+        doc.setdefault("duskwatch", {})["raw_bytes"] = len(
+            record.original.encode("utf-8", "surrogatepass")
+        )
         if not self._settings.keep_original:
             doc["event"].pop("original", None)
         doc["log"] = {"file": {"path": record.position.origin}}

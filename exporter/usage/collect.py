@@ -1,8 +1,8 @@
 """Usage from the cluster: composite aggregations over the event indices and the findings.
 
-Bytes analysed (flow and DNS) are the length of each record as read (``event.original``),
-summed by a script over ``_source``; documents ingested with ``keep_original: false`` count
-0 bytes.
+Bytes analysed (flow and DNS) are the UTF-8 length of each record as read, which ingest
+stores in ``duskwatch.raw_bytes``. Documents ingested before that field existed are measured
+by a script over their ``event.original`` (0 when ingested with ``keep_original: false``).
 """
 
 from __future__ import annotations
@@ -20,10 +20,19 @@ from exporter.usage.model import UsageRow
 
 UNKNOWN_ACCOUNT = "unknown"
 PAGE = 1000
+RAW_BYTES = "duskwatch.raw_bytes"
 RAW_BYTES_SCRIPT = (
     "def e = params._source.event; "
     "return e == null || e.original == null ? 0 : e.original.length();"
 )
+BYTES_METRICS: dict[str, Any] = {
+    "bytes": {"sum": {"field": RAW_BYTES}},
+    "unmeasured": {
+        "filter": {"bool": {"must_not": [{"exists": {"field": RAW_BYTES}}]}},
+        "aggs": {"bytes": {"sum": {"script": {"source": RAW_BYTES_SCRIPT}}}},
+    },
+}
+"""Stored record sizes, plus the originals of documents ingested without them."""
 
 _S3_DATA = {
     "bool": {
@@ -117,14 +126,19 @@ def event_rows(
     rows = []
     for spec in SOURCES:
         query = {"bool": {"filter": [spec.query, *_range("@timestamp", since, until)]}}
-        metrics = {"bytes": {"sum": {"script": {"source": RAW_BYTES_SCRIPT}}}} if spec.bytes else {}
+        metrics = BYTES_METRICS if spec.bytes else {}
         agg = _composite([_terms("account", "cloud.account.id"), _day("@timestamp")], metrics)
         for bucket in _buckets(client, spec.index, query, agg):
             key = bucket["key"]
-            size = int(bucket["bytes"]["value"]) if spec.bytes else None
+            size = _bytes(bucket) if spec.bytes else None
             account = key["account"] or UNKNOWN_ACCOUNT
             rows.append(UsageRow(account, spec.name, key["day"], bucket["doc_count"], size))
     return rows
+
+
+def _bytes(bucket: Mapping[str, Any]) -> int:
+    measured = bucket["bytes"]["value"] or 0
+    return int(measured + (bucket["unmeasured"]["bytes"]["value"] or 0))
 
 
 def finding_counts(

@@ -1,8 +1,10 @@
 """Usage figures on the real node equal what ingest wrote: events per data source, S3 data
-events, bytes of flow and DNS records as read, and findings per data source."""
+events, bytes of flow and DNS records as read (with or without the originals kept), and
+findings per data source."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import uuid
@@ -32,14 +34,17 @@ LINE_SOURCES = {"FLOW_LOGS": "vpcflowlogs", "DNS_LOGS": "vpcdnsquerylogs"}
 FLOW_HEADER = "version "
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=[True, False], ids=["originals-kept", "originals-dropped"])
 def ingested(
-    client: OpenSearch, settings: config.Settings, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    client: OpenSearch,
+    settings: config.Settings,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Path, IngestSummary, dict[str, Any], str, list[UsageRow]]]:
     delete_matching(client, EVENT_INDICES)
     out = tmp_path_factory.mktemp("usage") / "logs"
     simulate(SimulationConfig(out, days=1, scale=0.02, seed=8, end=END))
-    ingestor = Ingestor(client, settings.ingest)
+    ingestor = Ingestor(client, dataclasses.replace(settings.ingest, keep_original=request.param))
     for origin, data in files.read_files(files.expand([str(out)])):
         ingestor.ingest(origin, data)
     summary = ingestor.close()
@@ -81,7 +86,8 @@ def record_bytes(root: Path, folder: str) -> int:
     """The length of every record (line) the simulator wrote under ``folder``."""
     paths = [p for p in root.rglob("*.gz") if folder in p.parts]
     lines = [line for p in paths for line in gzip.decompress(p.read_bytes()).decode().splitlines()]
-    return sum(len(line) for line in lines if line.strip() and not line.startswith(FLOW_HEADER))
+    records = (line for line in lines if line.strip() and not line.startswith(FLOW_HEADER))
+    return sum(len(line.encode()) for line in records)
 
 
 def test_bytes_equal_the_records_as_read(ingested: Any) -> None:
@@ -89,6 +95,28 @@ def test_bytes_equal_the_records_as_read(ingested: Any) -> None:
     measured = {s["key"]: s["bytes"] for s in summarize(rows, "source")}
     for source, folder in LINE_SOURCES.items():
         assert measured[source] == record_bytes(root, folder), source
+
+
+def test_documents_without_stored_sizes_are_measured_by_their_originals(
+    client: OpenSearch,
+) -> None:
+    """Documents ingested before ``duskwatch.raw_bytes`` existed still count their bytes."""
+    day = datetime(2024, 6, 1, tzinfo=UTC)
+    index = "duskwatch-events-route53-2024.06.01"
+    line = json.dumps({"query_name": "example.com.", "query_type": "A"})
+    doc = {
+        "@timestamp": day.isoformat(),
+        "cloud": {"account": {"id": "210987654321"}},
+        "event": {"original": line},
+    }
+    client.index(index=index, body=doc, refresh=True)
+    try:
+        rows = usage(client, since=day, until=datetime(2024, 6, 2, tzinfo=UTC))
+        assert [(r.source, r.events, r.bytes) for r in rows if r.events] == [
+            ("DNS_LOGS", 1, len(line))
+        ]
+    finally:
+        client.indices.delete(index=index)
 
 
 def test_findings_per_data_source(client: OpenSearch, ingested: Any) -> None:
