@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from opensearchpy import OpenSearch
 from shared_dir import SHARED
 
@@ -22,6 +23,11 @@ from exporter.store.client import connect
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = SHARED / "data"
+
+hypothesis_settings.register_profile("duskwatch", deadline=None)
+hypothesis_settings.load_profile("duskwatch")
+"""Property tests check behaviour, not speed (that is for bench/): no per-example deadline,
+so a busy machine cannot fail them."""
 
 
 @pytest.fixture(scope="session")

@@ -38,6 +38,11 @@ class FindingType:
 FINDING_TYPES: Registry[FindingType] = Registry("finding type")
 
 
+def default_severity(finding_type: str) -> float:
+    """GuardDuty's severity of ``finding_type`` (the catalogue's)."""
+    return FINDING_TYPES.get(finding_type).severity
+
+
 _EC2_DNS_RULES = ("Trojan:EC2/DNSDataExfiltration", "UnauthorizedAccess:EC2/MetadataDNSRebind")
 
 

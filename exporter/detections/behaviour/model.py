@@ -46,6 +46,11 @@ class Window:
         """``<start>/<end>`` in ISO-8601 UTC: how the window is named in findings and output."""
         return f"{iso_timestamp(self.start)}/{iso_timestamp(self.end)}"
 
+    @property
+    def info(self) -> dict[str, str]:
+        """``windowStart``/``windowEnd``: the window in a finding's additional info."""
+        return {"windowStart": iso_timestamp(self.start), "windowEnd": iso_timestamp(self.end)}
+
 
 @dataclass(frozen=True)
 class Hit:

@@ -6,7 +6,7 @@ dicts OpenSearch returns. Both are pure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -72,6 +72,14 @@ def moment(result: Bucket, name: str) -> datetime | None:
 def bounds(result: Bucket) -> tuple[datetime | None, datetime | None]:
     """(first seen, last seen) of a bucket built with :func:`with_evidence`."""
     return moment(result, FIRST), moment(result, LAST)
+
+
+def span(results: Iterable[Bucket]) -> tuple[datetime | None, datetime | None]:
+    """(earliest first seen, latest last seen) over several :func:`with_evidence` buckets."""
+    seen = [bounds(result) for result in results]
+    first = min((found[0] for found in seen if found[0]), default=None)
+    last = max((found[1] for found in seen if found[1]), default=None)
+    return first, last
 
 
 def top_keys(result: Bucket, name: str, limit: int = 10) -> list[str]:

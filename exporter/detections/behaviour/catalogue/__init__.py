@@ -1,4 +1,5 @@
-"""The shipped detectors, one module per source family."""
+"""The shipped detectors: one module per detector (or family of detectors), beside the
+shared helpers of their source (``flow_fields``, ``dns``, ``cloudtrail``)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import importlib
 
 MODULES = (
     "flow",
-    "dns",
-    "cloudtrail",
+    "dns_exfiltration",
+    "dns_dga",
+    "dns_resolver",
+    "cloudtrail_anomalous",
+    "cloudtrail_instance",
+    "cloudtrail_logins",
     "s3",
     "kubernetes",
     "flow_scan",

@@ -19,18 +19,12 @@ from opensearchpy.helpers.query import Q, Query
 
 from exporter.detections.behaviour.model import Bucket, Params, Window
 from exporter.detections.behaviour.results import buckets
-from exporter.findings.types import FINDING_TYPES
 
 INTERFACE = "aws.vpcflow.interface_id"
 OUTBOUND = ("egress", "outbound")
 INBOUND = ("ingress", "inbound")
 EPHEMERAL_FROM = 32768
 PRECISION = 200
-
-
-def severity(finding_type: str) -> float:
-    """GuardDuty's severity of ``finding_type``."""
-    return FINDING_TYPES.get(finding_type).severity
 
 
 def directed(directions: tuple[str, ...]) -> Query:
@@ -84,9 +78,3 @@ def learned(seen: Mapping[str, float], interface: str, window: Window, params: P
         return False
     cutoff = window.start - timedelta(days=float(params["learning_days"]))
     return since <= cutoff.timestamp() * 1000
-
-
-def window_info(window: Window) -> dict[str, str]:
-    """``windowStart``/``windowEnd`` of a finding's additional info."""
-    start, end = window.label.split("/")
-    return {"windowStart": start, "windowEnd": end}

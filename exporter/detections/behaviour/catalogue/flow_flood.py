@@ -18,9 +18,7 @@ from exporter.detections.behaviour.catalogue.flow_fields import (
     INTERFACE,
     OUTBOUND,
     directed,
-    severity,
     where,
-    window_info,
 )
 from exporter.detections.behaviour.catalogue.flow_records import Flow, documents, spread
 from exporter.detections.behaviour.model import (
@@ -34,6 +32,7 @@ from exporter.detections.behaviour.model import (
 )
 from exporter.detections.behaviour.results import bounds, buckets, sample, value, with_evidence
 from exporter.findings.spec import FindingSpec
+from exporter.findings.types import default_severity
 
 PREFIX = "Backdoor:EC2/DenialOfService."
 KINDS = ("Dns", "Tcp", "Udp", "UdpOnTcpPorts", "UnusualProtocol")
@@ -88,7 +87,7 @@ def _evaluate(bucket: Bucket, _: Bucket | None, window: Window, params: Params) 
         remote, packets = str(flood["key"][1]), int(value(flood, "packets"))
         spec = FindingSpec(
             type=finding_type,
-            severity=severity(finding_type),
+            severity=default_severity(finding_type),
             title=f"The EC2 instance is behaving as if it is performing a DoS attack on {remote}.",
             description=(
                 f"The EC2 instance sent {packets} packets ({transport or 'protocol'} "
@@ -99,7 +98,7 @@ def _evaluate(bucket: Bucket, _: Bucket | None, window: Window, params: Params) 
             tactic="Impact",
             technique="T1498",
             additional_info={"packets": packets, "outBytes": int(value(flood, "bytes")),
-                             "port": port, **window_info(window)},
+                             "port": port, **window.info},
         )  # fmt: skip
         hits.append(Hit(spec, event, *bounds(flood)))
     return hits

@@ -19,10 +19,8 @@ from exporter.detections.behaviour.catalogue.flow_fields import (
     distinct,
     first_seen,
     learned,
-    severity,
     started,
     where,
-    window_info,
 )
 from exporter.detections.behaviour.catalogue.flow_records import Flow, documents, spread
 from exporter.detections.behaviour.catalogue.flow_unusual import LEARNING, PEER, history, seen_agg
@@ -38,6 +36,7 @@ from exporter.detections.behaviour.model import (
 )
 from exporter.detections.behaviour.results import bounds, buckets, sample, value, with_evidence
 from exporter.findings.spec import FindingSpec
+from exporter.findings.types import default_severity
 
 SPAMBOT = "Backdoor:EC2/Spambot"
 MAIL = "198.51.100.{}"
@@ -81,7 +80,7 @@ def _mail_evaluate(
             continue
         spec = FindingSpec(
             type=SPAMBOT,
-            severity=severity(SPAMBOT),
+            severity=default_severity(SPAMBOT),
             title="The EC2 instance is sending email to many hosts on port 25.",
             description=(
                 f"The EC2 instance connected to port {params['smtp_port']} of {hosts} hosts in "
@@ -92,7 +91,7 @@ def _mail_evaluate(
             tactic="Impact",
             technique="T1496",
             additional_info={"hosts": hosts, "connections": int(sender["doc_count"]),
-                             **window_info(window)},
+                             **window.info},
         )  # fmt: skip
         hits.append(Hit(spec, sample(sender), *bounds(sender)))
     return hits

@@ -24,10 +24,8 @@ from exporter.detections.behaviour.catalogue.flow_fields import (
     INTERFACE,
     directed,
     distinct,
-    severity,
     started,
     where,
-    window_info,
 )
 from exporter.detections.behaviour.catalogue.flow_records import Flow, documents, spread
 from exporter.detections.behaviour.model import (
@@ -43,6 +41,7 @@ from exporter.detections.behaviour.results import bounds, buckets, sample, value
 from exporter.findings.fields import sides
 from exporter.findings.severity import HIGH
 from exporter.findings.spec import FindingSpec
+from exporter.findings.types import default_severity
 
 PROBE = "Recon:EC2/PortProbeUnprotectedPort"
 PORTSCAN = "Recon:EC2/Portscan"
@@ -91,7 +90,7 @@ def _probe_evaluate(bucket: Bucket, _: Bucket | None, window: Window, params: Pa
         for port in buckets(scanner["accepted"], "open"):
             event = sample(port)
             local, remote = sides(event)[1:]
-            rank = HIGH if local.port in HIGH_PROBE_PORTS else severity(PROBE)
+            rank = HIGH if local.port in HIGH_PROBE_PORTS else default_severity(PROBE)
             spec = FindingSpec(
                 type=PROBE,
                 severity=rank,
@@ -107,7 +106,7 @@ def _probe_evaluate(bucket: Bucket, _: Bucket | None, window: Window, params: Pa
                     "scannerRecords": int(scanner["doc_count"]),
                     "distinctPorts": int(value(scanner, "ports")),
                     "distinctHosts": int(value(scanner, "hosts")),
-                    **window_info(window),
+                    **window.info,
                 },
             )
             hits.append(Hit(spec, event, *bounds(port)))
@@ -200,7 +199,7 @@ def spread_detector(
             target = str(pair["key"][1])
             spec = FindingSpec(
                 type=finding_type,
-                severity=severity(finding_type),
+                severity=default_severity(finding_type),
                 title=TITLES[finding_type].format(target=target),
                 description=(
                     f"{TITLES[finding_type].format(target=target)} It started "
@@ -212,7 +211,7 @@ def spread_detector(
                 tactic="Discovery",
                 technique="T1046",
                 additional_info={"connections": int(pair["doc_count"]), "distinct": spread_count,
-                                 **window_info(window)},
+                                 **window.info},
             )  # fmt: skip
             hits.append(Hit(spec, event, *bounds(pair)))
         return hits

@@ -31,10 +31,8 @@ from exporter.detections.behaviour.catalogue.flow_fields import (
     first_seen,
     learned,
     pair_keys,
-    severity,
     started,
     where,
-    window_info,
 )
 from exporter.detections.behaviour.catalogue.flow_records import Flow, documents, spread
 from exporter.detections.behaviour.model import (
@@ -49,6 +47,7 @@ from exporter.detections.behaviour.model import (
 )
 from exporter.detections.behaviour.results import bounds, buckets, sample, value, with_evidence
 from exporter.findings.spec import FindingSpec
+from exporter.findings.types import default_severity
 
 PORT_UNUSUAL = "Behavior:EC2/NetworkPortUnusual"
 VOLUME_UNUSUAL = "Behavior:EC2/TrafficVolumeUnusual"
@@ -121,7 +120,7 @@ def _port_evaluate(
             continue
         spec = FindingSpec(
             type=PORT_UNUSUAL,
-            severity=severity(PORT_UNUSUAL),
+            severity=default_severity(PORT_UNUSUAL),
             title=f"Unusual outbound communication on remote port {port}.",
             description=(
                 f"The EC2 instance started connections to remote port {port}, which it did not "
@@ -132,7 +131,7 @@ def _port_evaluate(
             tactic="Command and Control",
             technique="T1571",
             additional_info={"unusual": {"port": int(port)}, "packets": int(value(pair, "packets")),
-                             **window_info(window)},
+                             **window.info},
         )  # fmt: skip
         hits.append(Hit(spec, sample(pair), *bounds(pair)))
     return hits
@@ -225,7 +224,7 @@ def _volume_evaluate(
             continue
         spec = FindingSpec(
             type=VOLUME_UNUSUAL,
-            severity=severity(VOLUME_UNUSUAL),
+            severity=default_severity(VOLUME_UNUSUAL),
             title=f"Unusual outbound traffic volume to {remote}.",
             description=(
                 f"The EC2 instance sent {int(sent)} bytes to {remote} in the window; its busiest "
@@ -236,7 +235,7 @@ def _volume_evaluate(
             tactic="Exfiltration",
             technique="T1048",
             additional_info={"outBytes": int(sent), "baselinePeakHourBytes": int(peak),
-                             **window_info(window)},
+                             **window.info},
         )  # fmt: skip
         hits.append(Hit(spec, sample(pair), *bounds(pair)))
     return hits

@@ -20,9 +20,7 @@ from exporter.detections.behaviour.catalogue.cloudtrail import (
     PRINCIPAL,
     SINCE,
     learned,
-    severity,
     who,
-    window_info,
 )
 from exporter.detections.behaviour.model import (
     Baseline,
@@ -37,6 +35,7 @@ from exporter.detections.behaviour.model import (
 )
 from exporter.detections.behaviour.results import bounds, buckets, keyed, sample, with_evidence
 from exporter.findings.spec import FindingSpec
+from exporter.findings.types import default_severity
 
 ACTION = "event.action"
 RESOURCE = "aws.cloudtrail.resources.arn"
@@ -130,7 +129,7 @@ def object_volume(name: str, finding_type: str, actions: tuple[str, ...], floor:
         first, last = bounds(target)
         spec = FindingSpec(
             type=finding_type,
-            severity=severity(finding_type),
+            severity=default_severity(finding_type),
             title=f"Anomalous {verbs} calls by {caller} on S3 bucket {bucket_id}.",
             description=(
                 f"{caller} made {calls} {verbs} calls on bucket {bucket_id} within an hour; "
@@ -148,7 +147,7 @@ def object_volume(name: str, finding_type: str, actions: tuple[str, ...], floor:
                 "baselineHourlyPeak": busiest,
                 "factor": params["factor"],
                 "minCalls": params["min_calls"],
-                **window_info(window),
+                **window.info,
             },
         )
         return Hit(spec, event, first, last)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from exporter.detections.behaviour.catalogue import cloudtrail as ct
 from exporter.detections.behaviour.catalogue.api_tactics import TACTICS
+from exporter.detections.behaviour.catalogue.cloudtrail_instance import external
+from exporter.detections.behaviour.catalogue.cloudtrail_logins import distant_pairs
 from exporter.detections.behaviour.model import DETECTORS, Window
 
 START = datetime(2026, 1, 14, 12, tzinfo=UTC)
@@ -102,9 +103,9 @@ def test_hit_names_the_new_apis_and_takes_the_latest_sample() -> None:
 
 
 def test_external_addresses() -> None:
-    assert all(map(ct.external, ("203.0.113.9", "54.1.2.3")))
+    assert all(map(external, ("203.0.113.9", "54.1.2.3")))
     internal = ("10.20.1.10", "100.64.3.4", "ec2.amazonaws.com", "fd00::1")
-    assert not any(map(ct.external, internal))
+    assert not any(map(external, internal))
 
 
 def session_window(*addresses: str) -> dict[str, Any]:
@@ -153,13 +154,13 @@ def login(at: datetime, ip: str) -> dict[str, Any]:
 def test_distant_pairs_need_two_networks_close_in_time() -> None:
     params = DETECTORS.get("console-login-distant-networks").params
     office, far = login(START, "192.0.2.20"), login(START + timedelta(minutes=20), "203.0.113.9")
-    assert ct.distant_pairs([], [office, far], params) == [(office, far)]
-    assert ct.distant_pairs([office], [far], params) == [(office, far)]
-    assert ct.distant_pairs([office], [], params) == []
+    assert distant_pairs([], [office, far], params) == [(office, far)]
+    assert distant_pairs([office], [far], params) == [(office, far)]
+    assert distant_pairs([office], [], params) == []
     late = login(START + timedelta(hours=3), "203.0.113.9")
-    assert ct.distant_pairs([], [office, late], params) == []
+    assert distant_pairs([], [office, late], params) == []
     near = login(START + timedelta(minutes=5), "192.0.77.1")
-    assert ct.distant_pairs([], [office, near], params) == []
+    assert distant_pairs([], [office, near], params) == []
 
 
 def test_console_evaluate_reads_top_hits() -> None:
