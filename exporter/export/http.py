@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import urllib3
 
@@ -18,6 +18,20 @@ from exporter.export.destination import DeliveryError
 RETRYABLE_STATUS = frozenset({408, 425, 429})
 """Client errors worth retrying (besides every 5xx): timeout, too early, too many requests."""
 SNIPPET = 200
+HTTP_OPTIONS: dict[str, Any] = {
+    "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 300, "default": 10,
+                "description": "seconds, at most 300"},
+    "max_batch": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100,
+                  "description": "an integer from 1 to 10000"},
+    "verify_tls": {"type": "boolean", "default": True, "description": "true or false"},
+    "ca_file": {"type": "string", "description": "a CA bundle file"},
+}  # fmt: skip
+"""The JSON Schema properties every HTTP destination takes, beside its ``url``."""
+
+
+def url_option(description: str) -> dict[str, Any]:
+    """The JSON Schema of an http(s) ``url`` option."""
+    return {"type": "string", "pattern": "^https?://", "description": description}
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,15 @@ class PoolTransport:
         except urllib3.exceptions.HTTPError as exc:
             raise DeliveryError(f"POST {url}: {exc}", retryable=True) from exc
         return Response(response.status, response.data)
+
+
+def pool_transport(options: Mapping[str, Any]) -> PoolTransport:
+    """The transport of a destination's (defaulted) :data:`HTTP_OPTIONS`."""
+    return PoolTransport(
+        timeout=options["timeout"],
+        verify_tls=options["verify_tls"],
+        ca_file=options.get("ca_file"),
+    )
 
 
 def retryable(status: int) -> bool:

@@ -22,7 +22,7 @@ import orjson
 
 from exporter.export.destination import DESTINATION_TYPES, Delivery, DeliveryError, DestinationType
 from exporter.export.formats import guardduty_event
-from exporter.export.http import PoolTransport, Transport, check
+from exporter.export.http import HTTP_OPTIONS, Transport, check, pool_transport, url_option
 
 EVENT_PATH = "/services/collector/event"
 ACK_PATH = "/services/collector/ack"
@@ -30,8 +30,7 @@ SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["url", "token"],
     "properties": {
-        "url": {"type": "string", "pattern": "^https?://",
-                "description": "the HEC base URL, e.g. https://splunk:8088"},
+        "url": url_option("the HEC base URL, e.g. https://splunk:8088"),
         "token": {"type": "string", "minLength": 1, "description": "the HEC token"},
         "sourcetype": {"type": "string", "minLength": 1, "default": "aws:cloudwatch:guardduty",
                        "description": "a Splunk sourcetype"},
@@ -47,12 +46,7 @@ SCHEMA: dict[str, Any] = {
                         "description": "seconds to wait for an acknowledgement"},
         "ack_poll_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 60,
                              "default": 1, "description": "seconds between ack polls"},
-        "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 300, "default": 10,
-                    "description": "seconds, at most 300"},
-        "max_batch": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100,
-                      "description": "an integer from 1 to 10000"},
-        "verify_tls": {"type": "boolean", "default": True, "description": "true or false"},
-        "ca_file": {"type": "string", "description": "a CA bundle file"},
+        **HTTP_OPTIONS,
     },
 }  # fmt: skip
 DEFAULTS = {k: p["default"] for k, p in SCHEMA["properties"].items() if "default" in p}
@@ -137,9 +131,7 @@ def _ack_id(answer: bytes, url: str) -> int:
 def build(name: str, options: Mapping[str, Any]) -> SplunkHecDestination:
     """A Splunk HEC destination from its options."""
     opts = {**DEFAULTS, **options}
-    transport = PoolTransport(
-        timeout=opts["timeout"], verify_tls=opts["verify_tls"], ca_file=opts.get("ca_file")
-    )
+    transport = pool_transport(opts)
     return SplunkHecDestination(
         name,
         opts["url"],

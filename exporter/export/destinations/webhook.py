@@ -18,26 +18,21 @@ import orjson
 
 from exporter.export.destination import DESTINATION_TYPES, Delivery, DestinationType
 from exporter.export.formats import envelope
-from exporter.export.http import PoolTransport, Transport, check
+from exporter.export.http import HTTP_OPTIONS, Transport, check, pool_transport, url_option
 
 SIGNATURE_HEADER = "X-Duskwatch-Signature"
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["url"],
     "properties": {
-        "url": {"type": "string", "pattern": "^https?://", "description": "an http(s) URL"},
+        "url": url_option("an http(s) URL"),
         "secret": {"type": "string", "minLength": 1,
                    "description": "the HMAC-SHA256 key of the signature header"},
         "signature_header": {"type": "string", "minLength": 1, "default": SIGNATURE_HEADER,
                              "description": "an HTTP header name"},
         "headers": {"type": "object", "additionalProperties": {"type": "string"}, "default": {},
                     "description": "a mapping of header names to string values"},
-        "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 300, "default": 10,
-                    "description": "seconds, at most 300"},
-        "max_batch": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100,
-                      "description": "an integer from 1 to 10000"},
-        "verify_tls": {"type": "boolean", "default": True, "description": "true or false"},
-        "ca_file": {"type": "string", "description": "a CA bundle file"},
+        **HTTP_OPTIONS,
     },
 }  # fmt: skip
 DEFAULTS = {k: p["default"] for k, p in SCHEMA["properties"].items() if "default" in p}
@@ -95,9 +90,7 @@ class WebhookDestination:
 def build(name: str, options: Mapping[str, Any]) -> WebhookDestination:
     """A webhook destination from its options."""
     opts = {**DEFAULTS, **options}
-    transport = PoolTransport(
-        timeout=opts["timeout"], verify_tls=opts["verify_tls"], ca_file=opts.get("ca_file")
-    )
+    transport = pool_transport(opts)
     return WebhookDestination(
         name,
         opts["url"],

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import re
 import shutil
 import socket
 import subprocess
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cef_reader import parse_cef
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -170,33 +170,6 @@ def _wait_listening(process: subprocess.Popen[bytes], ports: dict[str, int]) -> 
             continue
         return
     raise AssertionError("rsyslogd did not start listening")
-
-
-def parse_cef(line: str) -> tuple[list[str], dict[str, str]]:
-    """A reference CEF reader: 7 header fields (``\\|``, ``\\\\`` unescaped) and extensions."""
-    header: list[str] = []
-    field, i = "", 0
-    while len(header) < 7:
-        ch = line[i]
-        if ch == "\\" and line[i + 1] in "|\\":
-            field, i = field + line[i + 1], i + 2
-            continue
-        if ch == "|":
-            header.append(field)
-            field = ""
-        else:
-            field += ch
-        i += 1
-    rest = line[i:]
-    keys = list(re.finditer(r"(?:^| )([A-Za-z0-9_]+)=", rest))
-    extensions: dict[str, str] = {}
-    for n, match in enumerate(keys):
-        end = keys[n + 1].start() if n + 1 < len(keys) else len(rest)
-        raw = rest[match.end() : end]
-        extensions[match.group(1)] = re.sub(
-            r"\\(.)", lambda m: {"n": "\n", "r": "\r"}.get(m.group(1), m.group(1)), raw
-        )
-    return header, extensions
 
 
 def deliveries(count: int, tag: str) -> list[Delivery]:
