@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from types import FrameType
@@ -17,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from exporter.chores import Chores, worker_chores
 from exporter.cli.context import AppContext
 from exporter.detections.behaviour import checkpoints
 from exporter.detections.behaviour.docs import render
@@ -26,15 +26,12 @@ from exporter.detections.behaviour.runner import DetectorRun, RunOptions
 from exporter.detections.behaviour.service import run_forever, runner_for, select
 from exporter.detections.behaviour.testing import run_cases
 from exporter.detections.behaviour.windows import windows
-from exporter.store import retention
 from exporter.store.client import connect
 
 app = typer.Typer(help="Behaviour detectors: list, test, reset checkpoints.", no_args_is_help=True)
 _err = Console(stderr=True, soft_wrap=True)
 _out = Console(width=None if sys.stdout.isatty() else 160)
 
-RETENTION_EVERY = 24 * 3600.0
-"""Seconds between two retention passes of the worker."""
 DetectorOption = Annotated[
     list[str] | None, typer.Option("--detector", "-d", help="only this detector (repeatable)")
 ]
@@ -157,8 +154,9 @@ def worker(
     names: DetectorOption = None,
 ) -> None:
     """Run the scheduler: every ``detectors.poll_seconds``, each detector's due windows (in
-    order, exactly once, catching up after downtime), and retention once a day; with
-    ``--sqs``, ingest beside it."""
+    order, exactly once, catching up after downtime); retention once a day and a re-read of
+    every threat and trusted list every ``intel.refresh_hours``; with ``--sqs``, ingest
+    beside it."""
     app_ctx = ctx.ensure_object(AppContext)
     settings = app_ctx.settings
     detectors = select(settings.detectors, names or []) if settings.detectors.enabled else []
@@ -167,17 +165,12 @@ def worker(
     ingest_thread = _ingest_beside(ctx, sqs_url, stop) if sqs_url else None
     client = app_ctx.client()
 
-    last_retention: list[float] = []
+    chores = Chores(worker_chores(client, settings))
 
     def on_round(runs: list[DetectorRun]) -> None:
         _report([run for run in runs if run.windows or run.error], as_json=False)
-        if not last_retention or time.monotonic() - last_retention[-1] >= RETENTION_EVERY:
-            expired = retention.apply(client, settings.retention)
-            last_retention.append(time.monotonic())
-            _err.print(
-                f"retention: {len(expired.event_indices)} event days, {expired.findings} "
-                f"findings, {expired.dead_letters} dead letters deleted"
-            )
+        for name, summary in chores.run_due():
+            _err.print(f"{name}: {summary}")
 
     if once:
         on_round(runner_for(client, settings).run(detectors))

@@ -20,10 +20,12 @@ from exporter.detections.threatintel.model import (
     ENTRY_KINDS,
     LIST_FORMATS,
     EntryKind,
+    Limits,
     ListError,
     ListFormat,
     ListKind,
     ThreatListError,
+    configured_limits,
 )
 from exporter.detections.threatintel.queries import THREATINTEL_INDEX
 
@@ -79,8 +81,12 @@ def _client(ctx: typer.Context) -> Any:
     return ctx.ensure_object(AppContext).client()
 
 
+def _limits(ctx: typer.Context) -> Limits:
+    return configured_limits(ctx.ensure_object(AppContext).settings.intel)
+
+
 def _add(ctx: typer.Context, spec: ListSpec, index: str) -> None:
-    result = store.add(_client(ctx), spec, index=index)
+    result = store.add(_client(ctx), spec, index=index, limits=_limits(ctx))
     meta = result.meta
     label = f"{meta.list_kind} list {meta.name}"
     if result.unchanged:
@@ -224,7 +230,7 @@ def _remove(ctx: typer.Context, list_kind: ListKind, name: str, index: str) -> N
 
 
 def _refresh(ctx: typer.Context, list_kind: ListKind, name: str | None, index: str) -> None:
-    outcomes = store.refresh(_client(ctx), list_kind, name, index=index)
+    outcomes = store.refresh(_client(ctx), list_kind, name, index=index, limits=_limits(ctx))
     table = Table("name", "status", "entries", "written", "removed", "detail")
     for outcome in outcomes:
         result = outcome.result
@@ -291,9 +297,11 @@ def update(
     ] = None,
     index: IndexOption = THREATINTEL_INDEX,
 ) -> None:
-    """Fetch the threat-intel feeds (default: all default feeds) into threat lists."""
-    chosen = [feeds.parse_feed_option(value) for value in feed] if feed else feeds.DEFAULT_FEEDS
-    results = feeds.update(_client(ctx), chosen, index=index)
+    """Fetch the threat-intel feeds (default: the default feeds with ``intel.feeds`` applied)
+    into threat lists."""
+    configured = feeds.configured_feeds(ctx.ensure_object(AppContext).settings.intel.feeds)
+    chosen = [feeds.parse_feed_option(v, configured) for v in feed] if feed else configured
+    results = feeds.update(_client(ctx), chosen, index=index, limits=_limits(ctx))
     table = Table("feed", "category", "status", "entries", "url", "detail")
     for result in results:
         if result.result is None:

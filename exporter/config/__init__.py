@@ -131,6 +131,7 @@ class IntelSettings:
     max_threat_entries: int
     max_trusted_entries: int
     feeds: dict[str, str]
+    refresh_hours: float
 
 
 @dataclass(frozen=True)

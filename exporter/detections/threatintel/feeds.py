@@ -15,7 +15,7 @@ A feed that cannot be fetched or parsed is reported, and the others are still up
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -96,22 +96,34 @@ def parse_feed_option(value: str, defaults: Sequence[Feed] = DEFAULT_FEEDS) -> F
     head, sep, url = value.partition("=")
     name, _, category = head.partition(":")
     if not sep or not name or not url:
-        raise ThreatListError(f"--feed {value!r}: expected NAME=URL or NAME:CATEGORY=URL")
+        raise ThreatListError(f"feed {value!r}: expected NAME=URL or NAME:CATEGORY=URL")
     known = {feed.name: feed for feed in defaults}
     if category:
         if category not in CATEGORIES:
             raise ThreatListError(
-                f"--feed {value!r}: unknown category {category!r}",
+                f"feed {value!r}: unknown category {category!r}",
                 hint="one of " + ", ".join(CATEGORIES),
             )
         base = known.get(name, Feed(name, url, category, list_format=None))
         return replace(base, url=url, category=category)
     if name not in known:
         raise ThreatListError(
-            f"--feed {value!r}: {name!r} is not a default feed",
+            f"feed {value!r}: {name!r} is not a default feed",
             hint="name a default feed (" + ", ".join(known) + ") or give NAME:CATEGORY=URL",
         )
     return replace(known[name], url=url)
+
+
+def configured_feeds(
+    overrides: Mapping[str, str], defaults: Sequence[Feed] = DEFAULT_FEEDS
+) -> tuple[Feed, ...]:
+    """The feeds of the ``intel.feeds`` setting: ``NAME: URL`` moves a default feed (a mirror),
+    ``NAME:CATEGORY: URL`` adds one; the other defaults stay."""
+    feeds = {feed.name: feed for feed in defaults}
+    for key, url in overrides.items():
+        feed = parse_feed_option(f"{key}={url}", defaults)
+        feeds[feed.name] = feed
+    return tuple(feeds.values())
 
 
 def update(

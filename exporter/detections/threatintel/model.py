@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from exporter.errors import DuskwatchError
+
+if TYPE_CHECKING:
+    from exporter.config import IntelSettings
 
 IndicatorType = Literal["ip", "cidr", "domain"]
 ListKind = Literal["threat", "trusted"]
@@ -99,6 +102,15 @@ class Limits:
     def lists(self, kind: ListKind) -> int:
         """How many user lists of ``kind`` may exist."""
         return self.threat_lists if kind == "threat" else self.trusted_lists
+
+
+def configured_limits(intel: IntelSettings) -> Limits:
+    """The quotas of the ``intel`` settings (``max_threat_lists`` and the entry limits)."""
+    return Limits(
+        threat_entries=intel.max_threat_entries,
+        threat_lists=intel.max_threat_lists,
+        trusted_entries=intel.max_trusted_entries,
+    )
 
 
 @dataclass(frozen=True)

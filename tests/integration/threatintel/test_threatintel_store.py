@@ -8,6 +8,7 @@ import gzip
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from opensearchpy import OpenSearch
 from typer.testing import CliRunner
 
 from exporter import config
+from exporter.chores import refresh_lists
 from exporter.cli.context import AppContext
 from exporter.cli.threatintel import intel_app, threatlist_app, trustedlist_app
 from exporter.detections.percolate import percolate
@@ -296,6 +298,54 @@ def test_feed_options() -> None:
         feeds.parse_feed_option("http://127.0.0.1/x")
 
 
+def test_configured_feeds_move_defaults_and_add_new_ones() -> None:
+    chosen = feeds.configured_feeds(
+        {"tor-exit-nodes": "https://mirror.internal/tor", "mine:c2": "https://mirror.internal/c2"}
+    )
+    by_name = {feed.name: feed for feed in chosen}
+    assert list(by_name) == [*(feed.name for feed in feeds.DEFAULT_FEEDS), "mine"]
+    assert (by_name["tor-exit-nodes"].url, by_name["tor-exit-nodes"].kind) == (
+        "https://mirror.internal/tor",
+        "ip",
+    )
+    assert (by_name["mine"].category, by_name["mine"].url) == ("c2", "https://mirror.internal/c2")
+    assert by_name["feodo-c2"] == feeds.DEFAULT_FEEDS[1]
+    assert feeds.configured_feeds({}) == feeds.DEFAULT_FEEDS
+    with pytest.raises(ThreatListError, match="not a default feed"):
+        feeds.configured_feeds({"mine": "https://mirror.internal/x"})
+
+
+def test_refresh_chore_rereads_every_list(
+    client: OpenSearch, settings: config.Settings, index: str, prefix: str, tmp_path: Path
+) -> None:
+    threat = tmp_path / "threat.txt"
+    trusted = tmp_path / "trusted.txt"
+    store.add(client, spec(f"{prefix}-threat", write(threat, "198.51.100.7\n")), index=index)
+    store.add(
+        client,
+        spec(f"{prefix}-trusted", write(trusted, "203.0.113.5\n"), list_kind="trusted"),
+        index=index,
+    )
+    assert refresh_lists(client, settings, index) == "2 lists, 0 updated"
+
+    write(threat, "198.51.100.7\n198.51.100.8\n")
+    summary = refresh_lists(client, settings, index)
+    assert summary == f"2 lists, 1 updated: {prefix}-threat"
+    assert store.get(client, f"{prefix}-threat", "threat", index=index).entries == 2
+
+    trusted.unlink()
+    summary = refresh_lists(client, settings, index)
+    assert summary.startswith(f"2 lists, 0 updated; 1 failed: {prefix}-trusted (")
+    assert store.get(client, f"{prefix}-trusted", "trusted", index=index).entries == 1
+
+    write(threat, "".join(f"198.51.100.{n}\n" for n in range(1, 6)))
+    small = replace(settings, intel=replace(settings.intel, max_threat_entries=3))
+    summary = refresh_lists(client, small, index)
+    assert f"{prefix}-threat (" in summary
+    assert "5 entries, more than the 3 a threat list may hold" in summary
+    assert store.get(client, f"{prefix}-threat", "threat", index=index).entries == 2
+
+
 # --- built-ins and the CLI ------------------------------------------------------------------
 
 
@@ -347,3 +397,15 @@ def test_cli_add_list_show_remove(
     assert "removed threat list" in removed.output
     missing = runner.invoke(app, ["threatlist", "remove", name, "--index", index])
     assert isinstance(missing.exception, ThreatListError)
+
+
+def test_cli_applies_the_configured_limits(
+    settings: config.Settings, index: str, prefix: str, tmp_path: Path
+) -> None:
+    small = replace(settings, intel=replace(settings.intel, max_threat_entries=2))
+    source = write(tmp_path / "three.txt", "198.51.100.1\n198.51.100.2\n198.51.100.3\n")
+    added = CliRunner().invoke(
+        cli(small), ["threatlist", "add", f"{prefix}-three", source, "--index", index]
+    )
+    assert isinstance(added.exception, ListLimitError)
+    assert "more than the 2 a threat list may hold" in str(added.exception)
