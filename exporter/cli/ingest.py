@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 import typer
+from opensearchpy.exceptions import OpenSearchException
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -21,10 +23,11 @@ from rich.table import Table
 from exporter.cli.context import AppContext
 from exporter.detections.matcher import MatchStats
 from exporter.detections.setup import ingest_matcher
-from exporter.errors import DuskwatchError
+from exporter.errors import DuskwatchError, StoreError
 from exporter.ingest.pipeline import Ingestor
 from exporter.ingest.summary import IngestSummary
 from exporter.logtypes import LOG_TYPES
+from exporter.normalize.ecs import iso_timestamp
 from exporter.sources import files, s3, sqs
 from exporter.store.state import ProcessedObjects
 
@@ -73,6 +76,7 @@ def ingest(
     matcher = ingest_matcher(app.client(), app.settings) if app.settings.detection.enabled else None
     ingestor = Ingestor(app.client(), app.settings.ingest, on_created=matcher)
     quiet = as_json or not sys.stderr.isatty()
+    started = datetime.now(UTC)
     try:
         if paths:
             _ingest_files(ingestor, files.expand(paths), chosen, quiet)
@@ -88,9 +92,40 @@ def ingest(
             _err.print(
                 f"SQS: {stats.messages} messages, {stats.objects} objects, {stats.poison} poison"
             )
+    except CLUSTER_FAILURES as exc:
+        if matcher is None:
+            raise
+        raise _interrupted(exc, started) from exc
     finally:
-        summary = ingestor.close()
+        summary = _close(ingestor, matcher is not None, started)
     _report(summary, matcher.stats if matcher else None, as_json)
+
+
+CLUSTER_FAILURES = (StoreError, OpenSearchException)
+"""Failures of the cluster (after the writer's retries), which can strike between an event's
+write and its matching."""
+
+
+def _interrupted(exc: Exception, started: datetime) -> DuskwatchError:
+    """The error of an ingest that stopped after writing some events it may not have
+    matched: how to match them once the cluster is back."""
+    return DuskwatchError(
+        f"ingest stopped: {exc}",
+        hint=(
+            "events already written are kept; once the cluster answers, run the same ingest "
+            "again (written events are skipped as duplicates), then `duskwatch rematch "
+            f"--ingested --since {iso_timestamp(started)}` to match what was written"
+        ),
+    )
+
+
+def _close(ingestor: Ingestor, matching: bool, started: datetime) -> IngestSummary:
+    try:
+        return ingestor.close()
+    except CLUSTER_FAILURES as exc:
+        if not matching:
+            raise
+        raise _interrupted(exc, started) from exc
 
 
 def _aws(service: str) -> Any:

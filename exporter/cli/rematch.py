@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from exporter.cli.context import AppContext
+from exporter.detections.rematch import EVENT_TIME, INGEST_TIME
 from exporter.detections.rematch import rematch as rematching
 from exporter.detections.setup import ingest_matcher
 from exporter.logtypes import LOG_TYPES
@@ -28,7 +29,15 @@ def _moment(value: str) -> datetime:
 def rematch(
     ctx: typer.Context,
     since: Annotated[str, typer.Option(help="ISO time: first event time to match")],
-    until: Annotated[str, typer.Option(help="ISO time: end (exclusive)")],
+    until: Annotated[
+        str | None, typer.Option(help="ISO time: end (exclusive; default: now)")
+    ] = None,
+    ingested: Annotated[
+        bool,
+        typer.Option(
+            "--ingested", help="--since/--until are ingest times (event.ingested), not event times"
+        ),
+    ] = False,
     log_types: Annotated[
         list[str] | None,
         typer.Option(
@@ -36,14 +45,17 @@ def rematch(
         ),
     ] = None,
 ) -> None:
-    """Match stored events again (after an interrupted ingest, or new rules on old data).
-    Events already matched add nothing: findings count each event once."""
+    """Match stored events again (after an interrupted ingest: ``--ingested --since <when it
+    started>``; or new rules on old data). Events already matched add nothing: findings count
+    each event once."""
     app = ctx.ensure_object(AppContext)
     for name in log_types or []:
         if name not in LOG_TYPES:
             raise typer.BadParameter(f"{name!r} is not a log type")
     kinds = [LOG_TYPES.get(name) for name in log_types or LOG_TYPES.names()]
     matcher = ingest_matcher(app.client(), app.settings)
-    result = rematching(app.client(), matcher, kinds, _moment(since), _moment(until))
+    end = _moment(until) if until else datetime.now(UTC)
+    field = INGEST_TIME if ingested else EVENT_TIME
+    result = rematching(app.client(), matcher, kinds, _moment(since), end, field=field)
     read = ", ".join(f"{k} {v:,}" for k, v in sorted(result.documents.items())) or "no events"
     _out.print(f"rematched: {read}; {result.findings} findings touched")

@@ -2,9 +2,11 @@
 
 Ingest matches each batch right after it is written; if the cluster fails in between, those
 documents exist but were never matched, and a re-ingest sees duplicates only. ``rematch``
-reads the stored events of a time range back and hands them to the same
-:class:`~exporter.detections.matcher.Matcher`. Occurrences are event document ids, so events
-already matched add nothing (the store keeps the last 100 occurrences per finding).
+reads the stored events of a time range back — by event time, or by ingest time
+(``event.ingested``) when the events of an interrupted ingest are wanted whatever their
+dates — and hands them to the same :class:`~exporter.detections.matcher.Matcher`.
+Occurrences are event document ids, so events already matched add nothing (the store keeps
+the last 100 occurrences per finding).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from exporter.logtypes import LogType
 from exporter.normalize.ecs import iso_timestamp
 
 BATCH = 500
+EVENT_TIME = "@timestamp"
+INGEST_TIME = "event.ingested"
 
 
 @dataclass(frozen=True)
@@ -34,14 +38,15 @@ class RematchResult:
 
 
 def stored_batches(
-    client: OpenSearch, kind: LogType, since: datetime, until: datetime, size: int = BATCH
+    client: OpenSearch,
+    kind: LogType,
+    since: datetime,
+    until: datetime,
+    size: int = BATCH,
+    field: str = EVENT_TIME,
 ) -> Iterator[list[Action]]:
-    """The stored events of ``kind`` with ``since <= @timestamp < until``, in batches."""
-    query = {
-        "query": {
-            "range": {"@timestamp": {"gte": iso_timestamp(since), "lt": iso_timestamp(until)}}
-        }
-    }
+    """The stored events of ``kind`` with ``since <= field < until``, in batches."""
+    query = {"query": {"range": {field: {"gte": iso_timestamp(since), "lt": iso_timestamp(until)}}}}
     batch: list[Action] = []
     hits: Iterator[dict[str, Any]] = scan(
         client, index=kind.index, query=query, size=size, ignore_unavailable=True
@@ -62,12 +67,14 @@ def rematch(
     since: datetime,
     until: datetime,
     on_batch: Callable[[int], None] | None = None,
+    field: str = EVENT_TIME,
 ) -> RematchResult:
-    """Match every stored event of ``kinds`` in ``[since, until)`` against rules and lists."""
+    """Match every stored event of ``kinds`` whose ``field`` (event time, or
+    :data:`INGEST_TIME`) is in ``[since, until)`` against rules and lists."""
     documents: dict[str, int] = {}
     touched: set[str] = set()
     for kind in kinds:
-        for batch in stored_batches(client, kind, since, until):
+        for batch in stored_batches(client, kind, since, until, field=field):
             touched.update(matcher(kind, batch))
             documents[kind.name] = documents.get(kind.name, 0) + len(batch)
             if on_batch:
