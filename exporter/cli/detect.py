@@ -286,7 +286,8 @@ def _report(runs: Sequence[DetectorRun], as_json: bool) -> None:
             f"{run.seconds:.1f}",
             f"[red]{run.error}[/]" if run.error else "ok",
         )
-    _out.print(table)
+    if runs:
+        _out.print(table)
     totals = _totals(runs)
     _out.print(
         f"{totals['windows']} windows, {totals['hits']} hits, {totals['created']} new findings, "
