@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from exporter.normalize.ecs import as_int, as_ip, get_path
+from exporter.normalize.geo import country_details
 
 Event = Mapping[str, Any]
 Direction = Literal["INBOUND", "OUTBOUND", "UNKNOWN"]
@@ -52,12 +53,17 @@ def compact(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None and v != "" and v != [] and v != {}}
 
 
-def ip_details(ip: str | None) -> dict[str, str] | None:
-    """``{"ipAddressV4": ip}`` or ``{"ipAddressV6": ip}``; None when ``ip`` is not an address."""
+def ip_details(ip: str | None) -> dict[str, Any] | None:
+    """GuardDuty's ``remoteIpDetails``: ``ipAddressV4`` or ``ipAddressV6``, and ``country``
+    when the address has one (offline, :mod:`exporter.normalize.geo`); None when ``ip`` is not
+    an address."""
     address = as_ip(ip)
     if address is None:
         return None
-    return {"ipAddressV6" if ":" in address else "ipAddressV4": address}
+    return compact(
+        **{"ipAddressV6" if ":" in address else "ipAddressV4": address},
+        country=country_details(address),
+    )
 
 
 def sides(event: Event) -> tuple[Direction, Endpoint, Endpoint]:

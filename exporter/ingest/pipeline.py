@@ -1,6 +1,7 @@
 """The ingest pipeline: one payload at a time, streamed into the bulk writer.
 
-payload → decompress → detect log type → parse → normalize → create in the day's index.
+payload → decompress → detect log type → parse → normalize (+ the country of each public
+source/destination address) → create in the day's index.
 Whatever cannot be read, normalized or indexed goes to ``duskwatch-deadletter`` with the
 reason and its position; the rest of the payload proceeds.
 """
@@ -25,6 +26,7 @@ from exporter.ingest.identity import document_id, event_index
 from exporter.ingest.summary import IngestSummary
 from exporter.logtypes import LOG_TYPES, LogType
 from exporter.normalize.ecs import iso_timestamp
+from exporter.normalize.geo import add_geo
 from exporter.parsers.base import DeadLetter, Position, Record, decompress
 
 DEADLETTER_INDEX = "duskwatch-deadletter"
@@ -137,6 +139,7 @@ class Ingestor:
     ) -> Action:
         doc.setdefault("event", {})["ingested"] = ingested
         doc["ecs"] = ECS_VERSION
+        add_geo(doc)
         doc.setdefault("duskwatch", {})["raw_bytes"] = len(
             record.original.encode("utf-8", "surrogatepass")
         )

@@ -10,6 +10,7 @@ from opensearchpy import OpenSearch
 
 from exporter import config
 from exporter.ingest.pipeline import DEADLETTER_INDEX
+from exporter.normalize.geo import country_code
 
 SOURCE_DIRS = {
     "cloudtrail": "elastic-integrations-aws/cloudtrail",
@@ -105,3 +106,26 @@ def test_ecs_documents_are_queryable(
         count(clean, "duskwatch-events-route53", {"term": {"duskwatch.dns.parent_domains": parent}})
         > 0
     )
+
+
+def test_public_addresses_get_their_country(
+    clean: OpenSearch, settings: config.Settings, shared_data: Path
+) -> None:
+    ingest_paths(clean, settings, *sample_logs(shared_data, "vpcflow"), log_type="vpcflow")
+    ingest_paths(clean, settings, *sample_logs(shared_data, "cloudtrail"), log_type="cloudtrail")
+    located = 0
+    for index in ("duskwatch-events-vpcflow", "duskwatch-events-cloudtrail"):
+        hits = clean.search(index=index, body={"size": 1000})["hits"]["hits"]
+        for hit in hits:
+            for side in ("source", "destination"):
+                found = hit["_source"].get(side, {})
+                code = country_code(found["ip"]) if "ip" in found else None
+                assert found.get("geo", {}).get("country_iso_code") == code, (index, found)
+                located += code is not None
+    assert located > 0
+    by_country = {
+        "size": 0,
+        "aggs": {"countries": {"terms": {"field": "source.geo.country_iso_code"}}},
+    }
+    buckets = clean.search(index="duskwatch-events-*", body=by_country)["aggregations"]
+    assert buckets["countries"]["buckets"], "no country to aggregate on"

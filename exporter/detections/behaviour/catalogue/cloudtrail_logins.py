@@ -1,8 +1,10 @@
 """``UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B``: successful console sign-ins of one
-principal from two different networks (IPv4 /16, IPv6 /32) within ``max_gap_minutes``.
+principal from places too far apart for one person within ``max_gap_minutes``.
 
-Networks, not ASN or country: the simulator's addresses are documentation ranges that no
-offline geolocation database places.
+Two addresses are far apart when both have a country (offline RIR data,
+:mod:`exporter.normalize.geo`) and the countries differ; when either has none (private,
+documentation or unassigned addresses) their networks (IPv4 /16, IPv6 /32) are compared
+instead.
 """
 
 from __future__ import annotations
@@ -42,7 +44,10 @@ from exporter.findings.fields import text
 from exporter.findings.spec import FindingSpec
 from exporter.findings.types import default_severity
 from exporter.normalize.ecs import parse_timestamp
+from exporter.normalize.geo import country_code
 
+US_EAST, US_WEST, JAPAN = "54.210.10.20", "8.8.8.8", "1.0.16.1"
+"""Public addresses of the cases: two US networks (different /16s), one Japanese."""
 LOGIN = (Q("term", **{ACTION: "ConsoleLogin"}), Q("term", **{"event.outcome": "success"}))
 
 
@@ -54,6 +59,14 @@ def network(address: str, params: Params) -> str:
         return address
     prefix = params["ipv6_prefix"] if ip.version == 6 else params["ipv4_prefix"]
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def far_apart(first: str, second: str, params: Params) -> bool:
+    """Different countries when both addresses have one, else different networks."""
+    countries = country_code(first), country_code(second)
+    if countries[0] and countries[1]:
+        return countries[0] != countries[1]
+    return network(first, params) != network(second, params)
 
 
 def _logins(bucket: Bucket) -> list[Document]:
@@ -69,7 +82,7 @@ def _when(login: Mapping[str, Any]) -> datetime:
 def distant_pairs(
     earlier: Sequence[Document], current: Sequence[Document], params: Params
 ) -> list[tuple[Document, Document]]:
-    """(earlier, later) sign-ins from different networks at most ``max_gap_minutes`` apart,
+    """(earlier, later) sign-ins :func:`far_apart` and at most ``max_gap_minutes`` apart,
     the later one in ``current`` (so a pair is reported by the window of its later login)."""
     gap = timedelta(minutes=params["max_gap_minutes"])
     every = sorted([*earlier, *current], key=_when)
@@ -80,7 +93,7 @@ def distant_pairs(
             if before is later or apart < timedelta(0) or apart > gap:
                 continue
             ips = (text(before, SOURCE_IP) or "", text(later, SOURCE_IP) or "")
-            if ips[0] and ips[1] and network(ips[0], params) != network(ips[1], params):
+            if ips[0] and ips[1] and far_apart(ips[0], ips[1], params):
                 pairs.append((before, later))
     return pairs
 
@@ -130,9 +143,10 @@ def console_logins() -> Detector:
         log_type="cloudtrail",
         finding_types=(finding_type,),
         logic=(
-            "Successful ConsoleLogin events of one principal from two networks (IPv4 "
-            "`ipv4_prefix`, IPv6 `ipv6_prefix`) at most `max_gap_minutes` apart, the later "
-            "one in the window; the earlier may be in the `baseline_days` (1 h) before it."
+            "Successful ConsoleLogin events of one principal from two countries (offline RIR "
+            "data) or, when an address has no country, two networks (IPv4 `ipv4_prefix`, IPv6 "
+            "`ipv6_prefix`), at most `max_gap_minutes` apart, the later one in the window; the "
+            "earlier may be in the `baseline_days` (1 h) before it."
         ),
         query=query,
         aggs=aggs,
@@ -164,7 +178,7 @@ def _far_apart(
         severity=default_severity(finding_type),
         title=f"Multiple worldwide successful console logins were observed for {name}.",
         description=(
-            f"{name} signed in to the console from {', '.join(addresses)}: networks too far "
+            f"{name} signed in to the console from {', '.join(addresses)}: places too far "
             f"apart to be the same person, {minutes} minutes apart."
         ),
         tactic="Initial Access",
@@ -172,6 +186,7 @@ def _far_apart(
         additional_info={
             "loginAddresses": addresses,
             "networks": sorted({network(a, params) for a in addresses}),
+            "countries": sorted({code for a in addresses if (code := country_code(a))}),
             "minutesApart": minutes,
             "maxGapMinutes": params["max_gap_minutes"],
             **window.info,
@@ -201,6 +216,8 @@ def _login_cases(window: Window, finding_type: str) -> list[Case]:
             "office, then home hours later", logins((0, ct.OFFICE)), (), logins((-240, "81.2.3.4"))
         ),
         Case("a failed login elsewhere", [*logins((5, ct.OFFICE)), *failed]),
+        Case("two countries", logins((5, US_EAST), (25, JAPAN)), expected),
+        Case("two networks in one country", logins((5, US_EAST), (25, US_WEST))),
     ]
 
 
