@@ -78,27 +78,41 @@ def ingest(
     quiet = as_json or not sys.stderr.isatty()
     started = datetime.now(UTC)
     try:
-        if paths:
-            _ingest_files(ingestor, files.expand(paths), chosen, quiet)
-        if s3_url:
-            done, skipped = s3.ingest_prefix(
-                _aws("s3"), ProcessedObjects(app.client()), ingestor, s3_url, chosen
-            )
-            _err.print(f"S3: {done} objects ingested, {skipped} already done")
-        if sqs_url:
-            stats = sqs.consume(
-                _aws("sqs"), _aws("s3"), ingestor, sqs_url, follow=follow, log_type=chosen
-            )
-            _err.print(
-                f"SQS: {stats.messages} messages, {stats.objects} objects, {stats.poison} poison"
-            )
+        try:
+            _read_sources(ingestor, app, paths, s3_url, sqs_url, follow, chosen, quiet)
+        finally:
+            summary = ingestor.close()
     except CLUSTER_FAILURES as exc:
         if matcher is None:
             raise
         raise _interrupted(exc, started) from exc
-    finally:
-        summary = _close(ingestor, matcher is not None, started)
     _report(summary, matcher.stats if matcher else None, as_json)
+
+
+def _read_sources(
+    ingestor: Ingestor,
+    app: AppContext,
+    paths: list[str] | None,
+    s3_url: str | None,
+    sqs_url: str | None,
+    follow: bool,
+    log_type: str | None,
+    quiet: bool,
+) -> None:
+    if paths:
+        _ingest_files(ingestor, files.expand(paths), log_type, quiet)
+    if s3_url:
+        done, skipped = s3.ingest_prefix(
+            _aws("s3"), ProcessedObjects(app.client()), ingestor, s3_url, log_type
+        )
+        _err.print(f"S3: {done} objects ingested, {skipped} already done")
+    if sqs_url:
+        stats = sqs.consume(
+            _aws("sqs"), _aws("s3"), ingestor, sqs_url, follow=follow, log_type=log_type
+        )
+        _err.print(
+            f"SQS: {stats.messages} messages, {stats.objects} objects, {stats.poison} poison"
+        )
 
 
 CLUSTER_FAILURES = (StoreError, OpenSearchException)
@@ -117,15 +131,6 @@ def _interrupted(exc: Exception, started: datetime) -> DuskwatchError:
             f"--ingested --since {iso_timestamp(started)}` to match what was written"
         ),
     )
-
-
-def _close(ingestor: Ingestor, matching: bool, started: datetime) -> IngestSummary:
-    try:
-        return ingestor.close()
-    except CLUSTER_FAILURES as exc:
-        if not matching:
-            raise
-        raise _interrupted(exc, started) from exc
 
 
 def _aws(service: str) -> Any:

@@ -140,9 +140,7 @@ class Ingestor:
         doc.setdefault("event", {})["ingested"] = ingested
         doc["ecs"] = ECS_VERSION
         add_geo(doc)
-        doc.setdefault("duskwatch", {})["raw_bytes"] = len(
-            record.original.encode("utf-8", "surrogatepass")
-        )
+        doc.setdefault("duskwatch", {})["raw_bytes"] = _utf8_length(record.original)
         if not self._settings.keep_original:
             doc["event"].pop("original", None)
         doc["log"] = {"file": {"path": record.position.origin}}
@@ -219,6 +217,11 @@ class Ingestor:
                 "reason": letters[0].reason,
             },
         )
+
+
+def _utf8_length(text: str) -> int:
+    """The UTF-8 size of ``text``; ASCII (most log lines) needs no encoded copy."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def _by_kind(actions: list[Action]) -> dict[LogType, list[Action]]:
